@@ -1,0 +1,34 @@
+//! The page frame: the header with the site name and navigation, and the footer.
+
+use super::theme_toggle::ThemeToggle;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn Header() -> impl IntoView {
+    view! {
+        <header class="site-header">
+            <div class="site-header__inner">
+                <A href="/" attr:class="brand">
+                    <span class="brand__mark" aria-hidden="true">"◆"</span>
+                    <span class="brand__name">"Leptos × Logto"</span>
+                </A>
+                <nav class="site-nav" aria-label="Main">
+                    <A href="/" exact=true>"Home"</A>
+                </nav>
+                <ThemeToggle />
+            </div>
+        </header>
+    }
+}
+
+#[component]
+pub fn Footer() -> impl IntoView {
+    view! {
+        <footer class="site-footer">
+            <p>
+                "Built with Leptos 0.8 and axum. Sign-in follows Logto's OpenID Connect flow."
+            </p>
+        </footer>
+    }
+}

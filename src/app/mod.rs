@@ -1,0 +1,73 @@
+//! The Leptos UI, compiled for both the server (SSR) and the browser (hydrate): the HTML shell, the
+//! routes, pages and components. Only UI types live here; server work is reached through server
+//! functions.
+
+pub mod components;
+pub mod pages;
+
+use components::layout::{Footer, Header};
+use components::theme_toggle::initial_theme;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Html, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+use pages::{home::HomePage, not_found::NotFoundPage};
+
+/// The document around the app, rendered only on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <meta
+                    name="description"
+                    content="Sign in with Logto: a Leptos full-stack app with an embedded Logto-compatible provider."
+                />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: layout and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let theme = RwSignal::new(initial_theme());
+    provide_context(theme);
+    // Effects run only in the browser, so this attribute appears once hydration is done: tests and
+    // styles can tell a hydrated page from server-rendered HTML.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Html
+            {..}
+            data-theme=move || theme.get().as_str()
+            data-hydrated=move || hydrated.get().then_some("true")
+        />
+        <Stylesheet id="leptos" href="/pkg/leptos-logto.css" />
+        <Title formatter=|title: String| {
+            if title.is_empty() { "Leptos × Logto".to_owned() } else { format!("{title} · Leptos × Logto") }
+        } />
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Header />
+            <main id="main" class="page">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=HomePage />
+                </Routes>
+            </main>
+            <Footer />
+        </Router>
+    }
+}

@@ -1,0 +1,107 @@
+//! The table of every configuration key: its place in `Leptos.toml`, its environment variable, its
+//! default and what it means. Loading, validation messages and the README table all read this list.
+
+/// One setting, as a person configures it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    /// `section.name` in `Leptos.toml`.
+    pub toml: &'static str,
+    /// The environment variable that overrides the file.
+    pub env: &'static str,
+    /// The value used when neither the file nor the environment sets the key (`None`: unset).
+    pub default: Option<&'static str>,
+    /// What the setting means, in one line.
+    pub doc: &'static str,
+}
+
+pub const SITE_ADDR: Key = Key {
+    toml: "site.addr",
+    env: "LEPTOS_SITE_ADDR",
+    default: Some("127.0.0.1:3000"),
+    doc: "Socket address the app listens on.",
+};
+pub const SITE_ROOT: Key = Key {
+    toml: "site.root",
+    env: "LEPTOS_SITE_ROOT",
+    default: Some("target/site"),
+    doc: "Directory holding the built site (WASM, JS, CSS, public assets).",
+};
+pub const SITE_PKG_DIR: Key = Key {
+    toml: "site.pkg_dir",
+    env: "LEPTOS_SITE_PKG_DIR",
+    default: Some("pkg"),
+    doc: "Sub-directory of the site root with the WASM/JS/CSS bundle.",
+};
+pub const SITE_OUTPUT_NAME: Key = Key {
+    toml: "site.output_name",
+    env: "LEPTOS_OUTPUT_NAME",
+    default: Some("leptos-logto"),
+    doc: "File name (without extension) of the WASM/JS/CSS bundle.",
+};
+pub const SITE_ENV: Key = Key {
+    toml: "site.env",
+    env: "LEPTOS_ENV",
+    default: Some("DEV"),
+    doc: "`DEV` or `PROD`. PROD demands https URLs (except on loopback) and disables live reload.",
+};
+pub const SITE_RELOAD_PORT: Key = Key {
+    toml: "site.reload_port",
+    env: "LEPTOS_RELOAD_PORT",
+    default: Some("3100"),
+    doc: "Port of `cargo leptos watch`'s live-reload socket (kept off the provider's 3001).",
+};
+pub const LOGTO_ENDPOINT: Key = Key {
+    toml: "logto.endpoint",
+    env: "LOGTO_ENDPOINT",
+    default: None,
+    doc: "Base URL of a Logto tenant, e.g. `https://tenant.logto.app`. Unset or empty: the embedded provider.",
+};
+pub const LOGTO_APP_ID: Key = Key {
+    toml: "logto.app_id",
+    env: "LOGTO_APP_ID",
+    default: None,
+    doc: "App ID of the Traditional Web application registered in Logto.",
+};
+pub const LOGTO_APP_SECRET: Key = Key {
+    toml: "logto.app_secret",
+    env: "LOGTO_APP_SECRET",
+    default: None,
+    doc: "App secret of that application (never logged or shown).",
+};
+pub const LOGTO_BASE_URL: Key = Key {
+    toml: "logto.base_url",
+    env: "LOGTO_BASE_URL",
+    default: Some("http://localhost:3000"),
+    doc: "The app's public base URL; the sign-in callback and post-logout URIs derive from it.",
+};
+pub const LOG_FILTER: Key = Key {
+    toml: "log.filter",
+    env: "RUST_LOG",
+    default: Some("info"),
+    doc: "`tracing` filter directives, e.g. `info,leptos_logto=debug`.",
+};
+pub const LOG_FORMAT: Key = Key {
+    toml: "log.format",
+    env: "LOG_FORMAT",
+    default: Some("text"),
+    doc: "`text` for people, `json` for log collectors.",
+};
+
+/// Every key, in the order the README documents them.
+pub const ALL: &[Key] = &[
+    SITE_ADDR,
+    SITE_ROOT,
+    SITE_PKG_DIR,
+    SITE_OUTPUT_NAME,
+    SITE_ENV,
+    SITE_RELOAD_PORT,
+    LOGTO_ENDPOINT,
+    LOGTO_APP_ID,
+    LOGTO_APP_SECRET,
+    LOGTO_BASE_URL,
+    LOG_FILTER,
+    LOG_FORMAT,
+];
+
+/// The variable naming an alternative settings file (default `Leptos.toml` in the working directory).
+pub const CONFIG_FILE_ENV: &str = "APP_CONFIG";

@@ -1,0 +1,305 @@
+//! Typed application settings: built-in defaults, then `Leptos.toml`, then environment variables.
+//! [`load`] parses and validates every key and reports all problems together; nothing else in the
+//! app reads the environment or the settings file. See `keys.rs` for the documented key table.
+
+pub mod keys;
+mod source;
+
+pub use source::{ConfigError, Problem};
+
+use crate::secret::Secret;
+use keys::Key;
+use source::{Problems, Source};
+use std::net::SocketAddr;
+use std::path::Path;
+use url::Url;
+
+/// The development app secret shipped in `Leptos.toml`; refused in production.
+pub const DEV_APP_SECRET: &str = "dev-only-app-secret-not-for-production";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub site: SiteSettings,
+    pub logto: LogtoSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct SiteSettings {
+    pub addr: SocketAddr,
+    pub root: String,
+    pub pkg_dir: String,
+    pub output_name: String,
+    pub mode: RunMode,
+    pub reload_port: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    Dev,
+    Prod,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogtoSettings {
+    /// `None`: sign in through the embedded provider.
+    pub endpoint: Option<Url>,
+    pub app_id: String,
+    pub app_secret: Secret,
+    /// The app's public origin, without a trailing slash.
+    pub base_url: Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Loads the settings of this process: the file named by `APP_CONFIG` (an error if it is missing)
+/// or `Leptos.toml` in the working directory (optional), overridden by the environment.
+pub fn load_from_process() -> Result<Settings, ConfigError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let (path, required) = match env(keys::CONFIG_FILE_ENV) {
+        Some(path) if !path.trim().is_empty() => (path, true),
+        _ => ("Leptos.toml".to_owned(), false),
+    };
+    let text = match std::fs::read_to_string(Path::new(&path)) {
+        Ok(text) => Some(text),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => None,
+        Err(error) => {
+            return Err(ConfigError {
+                problems: vec![Problem {
+                    key: path,
+                    env: keys::CONFIG_FILE_ENV.to_owned(),
+                    message: format!("cannot read the settings file: {error}"),
+                }],
+            })
+        }
+    };
+    load(text.as_deref().map(|text| (path.as_str(), text)), &env)
+}
+
+/// Parses and validates every setting from an optional `(file name, file text)` and an environment
+/// lookup, reporting every problem at once.
+pub fn load(
+    file: Option<(&str, &str)>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings, ConfigError> {
+    let mut problems = Problems::default();
+    let table = match file {
+        None => toml::Table::new(),
+        Some((name, text)) => text.parse::<toml::Table>().unwrap_or_else(|error| {
+            problems.add_file(name, format!("not valid TOML: {}", error.message()));
+            toml::Table::new()
+        }),
+    };
+    let source = Source::new(table, env);
+    for unknown in source.unknown_file_keys(keys::ALL) {
+        problems.add_file(unknown, "unknown setting (see the README's settings table)");
+    }
+    let mut read = Reader {
+        source: &source,
+        problems: &mut problems,
+    };
+
+    let site_mode = read.parse(&keys::SITE_ENV, parse_mode);
+    let mode = site_mode.unwrap_or(RunMode::Dev);
+    let addr = read.parse(&keys::SITE_ADDR, |text| {
+        text.parse::<SocketAddr>()
+            .map_err(|_| "expected an address such as 127.0.0.1:3000".to_owned())
+    });
+    let root = read.parse(&keys::SITE_ROOT, non_empty);
+    let pkg_dir = read.parse(&keys::SITE_PKG_DIR, non_empty);
+    let output_name = read.parse(&keys::SITE_OUTPUT_NAME, non_empty);
+    let reload_port = read.parse(&keys::SITE_RELOAD_PORT, parse_port);
+    let endpoint = read.parse_optional(&keys::LOGTO_ENDPOINT, |text| {
+        parse_http_url(text, mode, false)
+    });
+    let app_id = read.parse(&keys::LOGTO_APP_ID, parse_identifier);
+    let app_secret = read.parse(&keys::LOGTO_APP_SECRET, |text| parse_app_secret(text, mode));
+    let base_url = read.parse(&keys::LOGTO_BASE_URL, |text| {
+        parse_http_url(text, mode, true)
+    });
+    let filter = read.parse(&keys::LOG_FILTER, |text| {
+        tracing_subscriber::EnvFilter::try_new(text)
+            .map(|_| text.to_owned())
+            .map_err(|error| format!("not a valid tracing filter: {error}"))
+    });
+    let format = read.parse(&keys::LOG_FORMAT, |text| {
+        match text.to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err("expected `text` or `json`".to_owned()),
+        }
+    });
+
+    // Every `None` below has recorded its problem, so `into_result` reports them all.
+    let (
+        Some(addr),
+        Some(root),
+        Some(pkg_dir),
+        Some(output_name),
+        Some(mode),
+        Some(reload_port),
+        Some(app_id),
+        Some(app_secret),
+        Some(base_url),
+        Some(filter),
+        Some(format),
+    ) = (
+        addr,
+        root,
+        pkg_dir,
+        output_name,
+        site_mode,
+        reload_port,
+        app_id,
+        app_secret,
+        base_url,
+        filter,
+        format,
+    )
+    else {
+        return Err(problems.into_error());
+    };
+    problems.into_result(Settings {
+        site: SiteSettings {
+            addr,
+            root,
+            pkg_dir,
+            output_name,
+            mode,
+            reload_port,
+        },
+        logto: LogtoSettings {
+            endpoint,
+            app_id,
+            app_secret,
+            base_url,
+        },
+        log: LogSettings { filter, format },
+    })
+}
+
+struct Reader<'s, 'e> {
+    source: &'s Source<'e>,
+    problems: &'s mut Problems,
+}
+
+impl Reader<'_, '_> {
+    /// A required key: unset or invalid records a problem and yields `None`.
+    fn parse<T>(&mut self, key: &Key, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        match self.source.raw(key) {
+            None => {
+                self.problems.add(key, "must be set");
+                None
+            }
+            Some(text) => parse(&text)
+                .map_err(|message| self.problems.add(key, message))
+                .ok(),
+        }
+    }
+
+    /// An optional key: unset or empty yields `None` without a problem.
+    fn parse_optional<T>(
+        &mut self,
+        key: &Key,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let text = self.source.raw(key).filter(|text| !text.is_empty())?;
+        parse(&text)
+            .map_err(|message| self.problems.add(key, message))
+            .ok()
+    }
+}
+
+fn non_empty(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        Err("must not be empty".to_owned())
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
+fn parse_mode(text: &str) -> Result<RunMode, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "dev" | "development" => Ok(RunMode::Dev),
+        "prod" | "production" => Ok(RunMode::Prod),
+        _ => Err("expected `DEV` or `PROD`".to_owned()),
+    }
+}
+
+fn parse_port(text: &str) -> Result<u16, String> {
+    match text.parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err("expected a port number from 1 to 65535".to_owned()),
+    }
+}
+
+fn parse_identifier(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        Err("must be set".to_owned())
+    } else if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Err("must not contain spaces or control characters".to_owned())
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
+fn parse_app_secret(text: &str, mode: RunMode) -> Result<Secret, String> {
+    if text.is_empty() {
+        Err("must be set".to_owned())
+    } else if mode == RunMode::Prod && text == DEV_APP_SECRET {
+        Err("is the development secret from Leptos.toml; set a real one in production".to_owned())
+    } else {
+        Ok(Secret::new(text))
+    }
+}
+
+/// An absolute http(s) URL without credentials, query or fragment, normalised without a trailing
+/// slash. `origin_only` also forbids a path. In production it must be https unless on loopback.
+fn parse_http_url(text: &str, mode: RunMode, origin_only: bool) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|error| format!("not an absolute URL ({error})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must start with http:// or https://".to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials".to_owned());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or fragment".to_owned());
+    }
+    if origin_only && url.path() != "/" {
+        return Err("must be an origin such as https://app.example.com (no path)".to_owned());
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if mode == RunMode::Prod && url.scheme() != "https" && !loopback {
+        return Err("must use https in production".to_owned());
+    }
+    let mut url = url;
+    let trimmed = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&trimmed);
+    Ok(url)
+}
+
+impl LogtoSettings {
+    /// `base_url` as text without a trailing slash, ready to append a path to.
+    pub fn base(&self) -> &str {
+        self.base_url.as_str().trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
+mod tests;

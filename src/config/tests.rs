@@ -1,0 +1,205 @@
+//! Loading and validation: defaults, file, environment override, and every problem reported at once.
+
+use super::*;
+use std::collections::HashMap;
+
+const SHIPPED: &str = include_str!("../../Leptos.toml");
+
+fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name| map.get(name).cloned()
+}
+
+fn problem_keys(error: &ConfigError) -> Vec<&str> {
+    error.problems.iter().map(|p| p.key.as_str()).collect()
+}
+
+#[test]
+fn shipped_file_gives_a_working_dev_setup() {
+    let settings = load(Some(("Leptos.toml", SHIPPED)), &env_of(&[])).unwrap();
+    assert_eq!(settings.site.addr.to_string(), "127.0.0.1:3000");
+    assert_eq!(settings.site.mode, RunMode::Dev);
+    assert_eq!(settings.site.reload_port, 3100);
+    assert!(
+        settings.logto.endpoint.is_none(),
+        "empty endpoint means embedded"
+    );
+    assert_eq!(settings.logto.base(), "http://localhost:3000");
+    assert_eq!(settings.logto.app_id, "leptos-logto-dev");
+    assert_eq!(settings.log.format, LogFormat::Text);
+}
+
+#[test]
+fn built_in_defaults_apply_without_a_file_and_secrets_have_none() {
+    let error = load(None, &env_of(&[])).unwrap_err();
+    assert_eq!(problem_keys(&error), ["logto.app_id", "logto.app_secret"]);
+    let settings = load(
+        None,
+        &env_of(&[("LOGTO_APP_ID", "abc"), ("LOGTO_APP_SECRET", "s3cret")]),
+    )
+    .unwrap();
+    assert_eq!(settings.site.root, "target/site");
+    assert_eq!(settings.site.pkg_dir, "pkg");
+    assert_eq!(settings.log.filter, "info");
+}
+
+#[test]
+fn file_values_are_read() {
+    let file = r#"
+        [site]
+        addr = "0.0.0.0:8080"
+        env = "PROD"
+        [logto]
+        endpoint = "https://tenant.logto.app/"
+        app_id = "app123"
+        app_secret = "real-secret"
+        base_url = "https://app.example.com/"
+        [log]
+        format = "json"
+    "#;
+    let settings = load(Some(("custom.toml", file)), &env_of(&[])).unwrap();
+    assert_eq!(settings.site.addr.port(), 8080);
+    assert_eq!(settings.site.mode, RunMode::Prod);
+    assert_eq!(
+        settings.logto.endpoint.as_ref().unwrap().as_str(),
+        "https://tenant.logto.app/"
+    );
+    assert_eq!(settings.logto.base(), "https://app.example.com");
+    assert_eq!(settings.log.format, LogFormat::Json);
+}
+
+#[test]
+fn environment_overrides_the_file_and_empty_clears() {
+    let file =
+        "[logto]\nendpoint = \"https://a.logto.app\"\napp_id = \"file\"\napp_secret = \"x\"\n";
+    let settings = load(
+        Some(("f.toml", file)),
+        &env_of(&[
+            ("LOGTO_APP_ID", "from-env"),
+            ("LEPTOS_SITE_ADDR", "127.0.0.1:4000"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(settings.logto.app_id, "from-env");
+    assert_eq!(settings.site.addr.port(), 4000);
+    assert!(settings.logto.endpoint.is_some());
+
+    let cleared = load(Some(("f.toml", file)), &env_of(&[("LOGTO_ENDPOINT", "")])).unwrap();
+    assert!(cleared.logto.endpoint.is_none());
+}
+
+#[test]
+fn every_invalid_value_is_reported_together_with_key_and_env_name() {
+    let file = r#"
+        [site]
+        addr = "not-an-address"
+        env = "STAGING"
+        reload_port = 0
+        output_name = ""
+        [logto]
+        endpoint = "ftp://tenant.logto.app"
+        app_id = "has space"
+        app_secret = ""
+        base_url = "http://localhost:3000/app"
+        [log]
+        filter = "[[["
+        format = "xml"
+        [typo]
+        key = 1
+    "#;
+    let error = load(Some(("bad.toml", file)), &env_of(&[])).unwrap_err();
+    let keys = problem_keys(&error);
+    for expected in [
+        "typo.key",
+        "site.env",
+        "site.addr",
+        "site.output_name",
+        "site.reload_port",
+        "logto.endpoint",
+        "logto.app_id",
+        "logto.app_secret",
+        "logto.base_url",
+        "log.filter",
+        "log.format",
+    ] {
+        assert!(keys.contains(&expected), "{expected} missing from {keys:?}");
+    }
+    assert_eq!(keys.len(), 11, "{keys:?}");
+    let text = error.to_string();
+    assert!(text.contains("site.addr (env LEPTOS_SITE_ADDR)"), "{text}");
+    assert!(
+        text.contains("logto.endpoint (env LOGTO_ENDPOINT)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn production_refuses_plain_http_and_the_dev_secret() {
+    let error = load(
+        Some(("Leptos.toml", SHIPPED)),
+        &env_of(&[
+            ("LEPTOS_ENV", "PROD"),
+            ("LOGTO_BASE_URL", "http://app.example.com"),
+            ("LOGTO_ENDPOINT", "http://tenant.example.com"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        problem_keys(&error),
+        ["logto.endpoint", "logto.app_secret", "logto.base_url"]
+    );
+    // Loopback stays allowed over http, for local production-mode runs.
+    let settings = load(
+        Some(("Leptos.toml", SHIPPED)),
+        &env_of(&[("LEPTOS_ENV", "prod"), ("LOGTO_APP_SECRET", "real")]),
+    )
+    .unwrap();
+    assert_eq!(settings.site.mode, RunMode::Prod);
+}
+
+#[test]
+fn broken_toml_is_a_problem_not_a_panic() {
+    let error = load(Some(("broken.toml", "[site\naddr=")), &env_of(&[])).unwrap_err();
+    assert_eq!(error.problems[0].key, "broken.toml");
+    assert!(error.problems[0].message.starts_with("not valid TOML"));
+}
+
+#[test]
+fn credentials_query_and_fragment_are_refused_in_urls() {
+    for bad in [
+        "https://user:pw@tenant.logto.app",
+        "https://tenant.logto.app?x=1",
+        "https://tenant.logto.app#f",
+        "tenant.logto.app",
+    ] {
+        let error = load(
+            Some(("Leptos.toml", SHIPPED)),
+            &env_of(&[("LOGTO_ENDPOINT", bad)]),
+        )
+        .unwrap_err();
+        assert_eq!(problem_keys(&error), ["logto.endpoint"], "{bad}");
+    }
+}
+
+#[test]
+fn the_app_secret_never_appears_in_debug_output() {
+    let settings = load(
+        Some(("Leptos.toml", SHIPPED)),
+        &env_of(&[("LOGTO_APP_SECRET", "sentinel-9f8e7d")]),
+    )
+    .unwrap();
+    assert!(!format!("{settings:?}").contains("sentinel-9f8e7d"));
+    assert_eq!(settings.logto.app_secret.expose(), "sentinel-9f8e7d");
+}
+
+#[test]
+fn every_key_is_documented_in_the_shipped_file_and_readme() {
+    let readme = include_str!("../../README.md");
+    for key in keys::ALL {
+        assert!(SHIPPED.contains(key.env), "{} not in Leptos.toml", key.env);
+        assert!(readme.contains(key.env), "{} not in README.md", key.env);
+    }
+}

@@ -1,0 +1,21 @@
+//! A Leptos 0.8 full-stack app that signs people in through Logto. `app` is the UI, compiled for
+//! the server (SSR) and the browser (hydrate); everything else is server-only.
+
+pub mod app;
+
+#[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod secret;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// The browser entry point: attaches the reactive app to the server-rendered HTML.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

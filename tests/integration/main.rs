@@ -1,0 +1,6 @@
+//! Integration tests of the server, one binary with a module per area.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod router;
+mod support;

@@ -1,0 +1,109 @@
+//! The router answers health checks, renders pages and 404s, and sets security headers.
+
+use crate::support::{get, send, settings};
+use http::StatusCode;
+
+#[tokio::test]
+async fn healthz_answers_ok_with_the_version() {
+    let (response, body) = send(settings(&[]), get("/healthz")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["status"], "ok");
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+    );
+}
+
+#[tokio::test]
+async fn home_page_is_rendered_with_a_nonce_bound_csp() {
+    let (response, body) = send(settings(&[]), get("/")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(body.contains("Sign in with Logto, the Rust way"), "{body}");
+    assert!(body.contains("<title>Leptos × Logto</title>"), "{body}");
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("page CSP carries a nonce");
+    assert!(
+        body.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script must carry the CSP nonce"
+    );
+    assert!(
+        csp.contains("ws://localhost:3100"),
+        "dev live reload allowed: {csp}"
+    );
+}
+
+#[tokio::test]
+async fn each_page_gets_a_fresh_nonce() {
+    let (first, _) = send(settings(&[]), get("/")).await;
+    let (second, _) = send(settings(&[]), get("/")).await;
+    assert_ne!(
+        first.headers()["content-security-policy"],
+        second.headers()["content-security-policy"]
+    );
+}
+
+#[tokio::test]
+async fn unknown_paths_render_the_not_found_page_with_404() {
+    let (response, body) = send(settings(&[]), get("/no/such/page")).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(body.contains("Page not found"), "{body}");
+    assert!(body.contains("Back to home"), "{body}");
+}
+
+#[tokio::test]
+async fn security_headers_are_on_every_response() {
+    for path in ["/", "/healthz", "/missing"] {
+        let (response, _) = send(settings(&[]), get(path)).await;
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(
+            headers["referrer-policy"], "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        assert!(headers.contains_key("x-request-id"), "{path}");
+        assert!(!headers.contains_key("strict-transport-security"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn https_base_url_adds_hsts_and_production_drops_live_reload() {
+    let settings = settings(&[
+        ("LEPTOS_ENV", "PROD"),
+        ("LOGTO_BASE_URL", "https://app.example.com"),
+        ("LOGTO_APP_SECRET", "real"),
+        ("LOGTO_ENDPOINT", "https://tenant.logto.app"),
+    ]);
+    let (response, _) = send(settings, get("/")).await;
+    assert!(response.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .starts_with("max-age="));
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(!csp.contains("ws://"), "{csp}");
+    assert!(
+        csp.contains("form-action 'self' https://tenant.logto.app"),
+        "{csp}"
+    );
+}
+
+#[tokio::test]
+async fn a_supplied_request_id_is_echoed() {
+    let request = http::Request::get("/healthz")
+        .header("x-request-id", "trace-me-123")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (response, _) = send(settings(&[]), request).await;
+    assert_eq!(response.headers()["x-request-id"], "trace-me-123");
+}

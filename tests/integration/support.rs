@@ -1,0 +1,42 @@
+//! Shared helpers: settings for tests and one-shot requests against the router (no socket).
+
+use axum::body::Body;
+use http::{Request, Response};
+use http_body_util::BodyExt;
+use leptos_logto::config::{self, Settings};
+use leptos_logto::server::{router, AppState};
+use tower::ServiceExt;
+
+/// The shipped development settings, with `overrides` as environment variables.
+pub fn settings(overrides: &[(&str, &str)]) -> Settings {
+    let file = include_str!("../../Leptos.toml");
+    let overrides: Vec<(String, String)> = overrides
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let env = move |name: &str| {
+        overrides
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    config::load(Some(("Leptos.toml", file)), &env).expect("test settings are valid")
+}
+
+/// Sends one request through the whole app router.
+pub async fn send(settings: Settings, request: Request<Body>) -> (Response<()>, String) {
+    let response = router(AppState::new(settings))
+        .oneshot(request)
+        .await
+        .expect("the router never fails");
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.expect("body").to_bytes();
+    (
+        Response::from_parts(parts, ()),
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+pub fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).expect("request")
+}
