@@ -1,5 +1,7 @@
 //! The server binary: load and validate the settings (refusing to start with every problem listed),
-//! start logging, and serve the app until SIGINT/SIGTERM.
+//! start logging, and serve until SIGINT/SIGTERM. `leptos-logto` (or `leptos-logto serve`) runs
+//! the app, with the embedded provider when `LOGTO_ENDPOINT` is unset; `leptos-logto provider`
+//! runs only the provider, for other applications.
 
 #[cfg(feature = "ssr")]
 #[tokio::main]
@@ -16,7 +18,15 @@ async fn main() -> std::process::ExitCode {
         }
     };
     server::telemetry::init(&settings.log);
-    match server::serve(settings).await {
+    let result = match std::env::args().nth(1).as_deref() {
+        None | Some("serve") => server::serve(settings).await,
+        Some("provider") => server::serve_provider(settings).await,
+        Some(other) => {
+            eprintln!("unknown command `{other}`; use `serve` (default) or `provider`");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "the server stopped with an error");

@@ -74,6 +74,36 @@ pub const LOGTO_BASE_URL: Key = Key {
     default: Some("http://localhost:3000"),
     doc: "The app's public base URL; the sign-in callback and post-logout URIs derive from it.",
 };
+pub const DATA_DIR: Key = Key {
+    toml: "app.data_dir",
+    env: "APP_DATA_DIR",
+    default: Some("data"),
+    doc: "Directory for the SQLite databases and the provider's generated keys.",
+};
+pub const PROVIDER_ADDR: Key = Key {
+    toml: "provider.addr",
+    env: "PROVIDER_ADDR",
+    default: Some("127.0.0.1:3001"),
+    doc: "Socket address of the embedded provider (used only when LOGTO_ENDPOINT is unset).",
+};
+pub const PROVIDER_BASE_URL: Key = Key {
+    toml: "provider.base_url",
+    env: "PROVIDER_BASE_URL",
+    default: Some("http://127.0.0.1:3001"),
+    doc: "Public origin of the embedded provider; its issuer is `{base_url}/oidc`.",
+};
+pub const PROVIDER_ADMIN_EMAILS: Key = Key {
+    toml: "provider.admin_emails",
+    env: "PROVIDER_ADMIN_EMAILS",
+    default: Some(""),
+    doc: "Comma-separated addresses that get the `admin` role. Empty: the first account created is admin.",
+};
+pub const PROVIDER_APPLICATIONS_FILE: Key = Key {
+    toml: "provider.applications_file",
+    env: "PROVIDER_APPLICATIONS_FILE",
+    default: None,
+    doc: "JSON file registering further applications at the embedded provider.",
+};
 pub const LOG_FILTER: Key = Key {
     toml: "log.filter",
     env: "RUST_LOG",
@@ -99,6 +129,11 @@ pub const ALL: &[Key] = &[
     LOGTO_APP_ID,
     LOGTO_APP_SECRET,
     LOGTO_BASE_URL,
+    DATA_DIR,
+    PROVIDER_ADDR,
+    PROVIDER_BASE_URL,
+    PROVIDER_ADMIN_EMAILS,
+    PROVIDER_APPLICATIONS_FILE,
     LOG_FILTER,
     LOG_FORMAT,
 ];

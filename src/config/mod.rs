@@ -11,7 +11,7 @@ use crate::secret::Secret;
 use keys::Key;
 use source::{Problems, Source};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use url::Url;
 
 /// The development app secret shipped in `Leptos.toml`; refused in production.
@@ -21,7 +21,28 @@ pub const DEV_APP_SECRET: &str = "dev-only-app-secret-not-for-production";
 pub struct Settings {
     pub site: SiteSettings,
     pub logto: LogtoSettings,
+    pub provider: ProviderSettings,
+    /// Where databases and generated keys live.
+    pub data_dir: PathBuf,
     pub log: LogSettings,
+}
+
+/// The embedded provider; it runs only when `logto.endpoint` is unset.
+#[derive(Debug, Clone)]
+pub struct ProviderSettings {
+    pub addr: SocketAddr,
+    /// Public origin, without a trailing slash.
+    pub base_url: Url,
+    /// Lower-cased addresses that get the `admin` role.
+    pub admin_emails: Vec<String>,
+    pub applications_file: Option<PathBuf>,
+}
+
+impl ProviderSettings {
+    /// `base_url` as text without a trailing slash.
+    pub fn base(&self) -> &str {
+        self.base_url.as_str().trim_end_matches('/')
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -111,10 +132,7 @@ pub fn load(
 
     let site_mode = read.parse(&keys::SITE_ENV, parse_mode);
     let mode = site_mode.unwrap_or(RunMode::Dev);
-    let addr = read.parse(&keys::SITE_ADDR, |text| {
-        text.parse::<SocketAddr>()
-            .map_err(|_| "expected an address such as 127.0.0.1:3000".to_owned())
-    });
+    let addr = read.parse(&keys::SITE_ADDR, parse_socket_addr);
     let root = read.parse(&keys::SITE_ROOT, non_empty);
     let pkg_dir = read.parse(&keys::SITE_PKG_DIR, non_empty);
     let output_name = read.parse(&keys::SITE_OUTPUT_NAME, non_empty);
@@ -126,6 +144,15 @@ pub fn load(
     let app_secret = read.parse(&keys::LOGTO_APP_SECRET, |text| parse_app_secret(text, mode));
     let base_url = read.parse(&keys::LOGTO_BASE_URL, |text| {
         parse_http_url(text, mode, true)
+    });
+    let data_dir = read.parse(&keys::DATA_DIR, |text| non_empty(text).map(PathBuf::from));
+    let provider_addr = read.parse(&keys::PROVIDER_ADDR, parse_socket_addr);
+    let provider_base_url = read.parse(&keys::PROVIDER_BASE_URL, |text| {
+        parse_http_url(text, mode, true)
+    });
+    let admin_emails = read.parse(&keys::PROVIDER_ADMIN_EMAILS, parse_email_list);
+    let applications_file = read.parse_optional(&keys::PROVIDER_APPLICATIONS_FILE, |text| {
+        Ok::<_, String>(PathBuf::from(text))
     });
     let filter = read.parse(&keys::LOG_FILTER, |text| {
         tracing_subscriber::EnvFilter::try_new(text)
@@ -151,6 +178,10 @@ pub fn load(
         Some(app_id),
         Some(app_secret),
         Some(base_url),
+        Some(data_dir),
+        Some(provider_addr),
+        Some(provider_base_url),
+        Some(admin_emails),
         Some(filter),
         Some(format),
     ) = (
@@ -163,6 +194,10 @@ pub fn load(
         app_id,
         app_secret,
         base_url,
+        data_dir,
+        provider_addr,
+        provider_base_url,
+        admin_emails,
         filter,
         format,
     )
@@ -184,6 +219,13 @@ pub fn load(
             app_secret,
             base_url,
         },
+        provider: ProviderSettings {
+            addr: provider_addr,
+            base_url: provider_base_url,
+            admin_emails,
+            applications_file,
+        },
+        data_dir,
         log: LogSettings { filter, format },
     })
 }
@@ -226,6 +268,29 @@ fn non_empty(text: &str) -> Result<String, String> {
     } else {
         Ok(text.to_owned())
     }
+}
+
+fn parse_socket_addr(text: &str) -> Result<SocketAddr, String> {
+    text.parse::<SocketAddr>()
+        .map_err(|_| "expected an address such as 127.0.0.1:3000".to_owned())
+}
+
+fn parse_email_list(text: &str) -> Result<Vec<String>, String> {
+    let mut emails = Vec::new();
+    for item in text
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+    {
+        let valid = item
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+        if !valid || item.contains(char::is_whitespace) {
+            return Err(format!("`{item}` is not an email address"));
+        }
+        emails.push(item.to_lowercase());
+    }
+    Ok(emails)
 }
 
 fn parse_mode(text: &str) -> Result<RunMode, String> {

@@ -6,6 +6,7 @@ pub mod headers;
 pub mod telemetry;
 
 use crate::app::{shell, App};
+use crate::clock::{SharedClock, SystemClock};
 use crate::config::{RunMode, Settings};
 use axum::extract::FromRef;
 use axum::routing::get;
@@ -82,21 +83,76 @@ async fn healthz() -> Json<Health> {
     })
 }
 
-/// Binds the configured address and serves until SIGINT/SIGTERM, letting requests in flight finish.
-pub async fn serve(settings: Settings) -> std::io::Result<()> {
+/// Serves the app (and the embedded provider when no Logto endpoint is configured) until
+/// SIGINT/SIGTERM, letting requests in flight finish.
+pub async fn serve(settings: Settings) -> Result<(), ServeError> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let shutdown = Shutdown::on_signal();
+    let provider = match settings.logto.endpoint {
+        Some(_) => None,
+        None => Some(crate::idp::start(&settings, clock, shutdown.wait()).await?),
+    };
     let addr = settings.site.addr;
     let state = AppState::new(settings);
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|error| ServeError::Bind(addr, error))?;
     tracing::info!(
         address = %addr,
         base_url = %state.settings.logto.base(),
         "app listening"
     );
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        .with_graceful_shutdown(shutdown.wait())
+        .await
+        .map_err(ServeError::Io)?;
+    if let Some(provider) = provider {
+        let _finished = provider.await;
+    }
     tracing::info!("app stopped");
     Ok(())
+}
+
+/// Serves only the embedded provider (`leptos-logto provider`), for other applications.
+pub async fn serve_provider(settings: Settings) -> Result<(), ServeError> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let shutdown = Shutdown::on_signal();
+    let provider = crate::idp::start(&settings, clock, shutdown.wait()).await?;
+    let _finished = provider.await;
+    tracing::info!("provider stopped");
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {0}: {1}")]
+    Bind(std::net::SocketAddr, std::io::Error),
+    #[error("server failure: {0}")]
+    Io(std::io::Error),
+    #[error(transparent)]
+    Provider(#[from] crate::idp::ProviderError),
+}
+
+/// A shutdown signal any number of servers can wait for.
+#[derive(Clone)]
+struct Shutdown(tokio::sync::watch::Receiver<bool>);
+
+impl Shutdown {
+    fn on_signal() -> Self {
+        let (sender, receiver) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _receivers_gone = sender.send(true);
+        });
+        Self(receiver)
+    }
+
+    fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut receiver = self.0.clone();
+        async move {
+            let _closed = receiver.wait_for(|stop| *stop).await;
+        }
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

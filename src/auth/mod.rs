@@ -1,0 +1,30 @@
+//! The app as an OpenID Connect relying party of Logto (or any Logto-compatible provider).
+//!
+//! Plain async Rust, no Leptos types: the web layer calls [`RelyingParty`] to start and finish a
+//! sign-in (authorization code flow with PKCE, OIDC Core §3.1), refresh and revoke tokens and build
+//! the RP-initiated logout URL, and keeps the results in an [`AuthSession`] (the only module that
+//! knows about `tower-sessions`). The provider's endpoints come from discovery ([`discovery`]), its
+//! keys from its JWKS ([`jwks`]); every ID token is verified by [`id_token`] before anything is used.
+
+pub mod client;
+pub mod config;
+pub mod discovery;
+pub mod error;
+mod http;
+pub mod id_token;
+pub mod jwks;
+pub mod pkce;
+mod serde_secret;
+pub mod session;
+pub mod tokens;
+pub mod transaction;
+
+pub use client::{
+    CallbackParams, DirectSignIn, FirstScreen, Identifier, RelyingParty, SignInOptions, SignedIn,
+};
+pub use config::RpConfig;
+pub use error::{AuthError, IdTokenError};
+pub use id_token::IdTokenClaims;
+pub use session::{AuthSession, CurrentUser, Refresher};
+pub use tokens::{needs_refresh, TokenSet};
+pub use transaction::{Transaction, TransactionStore, TRANSACTION_LIFETIME_SECS};

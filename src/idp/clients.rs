@@ -1,0 +1,187 @@
+//! The applications registered at the provider: the app itself (from settings), the Management API
+//! machine-to-machine client, and any listed in `PROVIDER_APPLICATIONS_FILE`. Redirect URIs are
+//! matched exactly, as registered; secrets are compared in constant time.
+
+use crate::secret::Secret;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::Path;
+use subtle::ConstantTimeEq;
+use url::Url;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationType {
+    /// A server-side web app: authorization code flow with a secret.
+    Traditional,
+    /// A backend service: client credentials only.
+    MachineToMachine,
+}
+
+/// One application, as written in the applications file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Application {
+    pub id: String,
+    #[serde(deserialize_with = "secret_from_string")]
+    pub secret: Secret,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ApplicationType,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+}
+
+fn secret_from_string<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Secret, D::Error> {
+    String::deserialize(deserializer).map(Secret::new)
+}
+
+impl Application {
+    /// Exact string comparison, as registered: no normalisation, no wildcards.
+    pub fn allows_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris
+            .iter()
+            .any(|registered| registered == uri)
+    }
+
+    pub fn allows_post_logout_redirect_uri(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris
+            .iter()
+            .any(|registered| registered == uri)
+    }
+
+    pub fn secret_matches(&self, presented: &str) -> bool {
+        bool::from(self.secret.expose().as_bytes().ct_eq(presented.as_bytes()))
+    }
+}
+
+/// The registry, keyed by application id.
+#[derive(Clone, Debug, Default)]
+pub struct Clients(HashMap<String, Application>);
+
+impl Clients {
+    /// Registers `builtin` applications and those of the optional file, validating every entry.
+    pub fn load(builtin: Vec<Application>, file: Option<&Path>) -> Result<Self, String> {
+        let mut applications = builtin;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+            let listed: Vec<Application> = serde_json::from_str(&text).map_err(|error| {
+                format!(
+                    "{} is not a valid applications list: {error}",
+                    path.display()
+                )
+            })?;
+            applications.extend(listed);
+        }
+        let mut clients = HashMap::new();
+        for application in applications {
+            validate(&application)?;
+            if clients.contains_key(&application.id) {
+                return Err(format!(
+                    "application id `{}` is registered twice",
+                    application.id
+                ));
+            }
+            clients.insert(application.id.clone(), application);
+        }
+        Ok(Self(clients))
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Application> {
+        self.0.get(id)
+    }
+}
+
+fn validate(application: &Application) -> Result<(), String> {
+    let id = &application.id;
+    if id.is_empty() || id.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(format!("application id `{id}` is empty or has spaces"));
+    }
+    if application.secret.is_empty() {
+        return Err(format!("application `{id}` has an empty secret"));
+    }
+    for uri in application
+        .redirect_uris
+        .iter()
+        .chain(&application.post_logout_redirect_uris)
+    {
+        let parsed = Url::parse(uri)
+            .map_err(|_| format!("application `{id}`: `{uri}` is not an absolute URL"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.fragment().is_some() {
+            return Err(format!(
+                "application `{id}`: `{uri}` must be http(s) without a fragment"
+            ));
+        }
+    }
+    if application.kind == ApplicationType::Traditional && application.redirect_uris.is_empty() {
+        return Err(format!(
+            "application `{id}` needs at least one redirect URI"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(id: &str) -> Application {
+        Application {
+            id: id.to_owned(),
+            secret: Secret::new("s"),
+            name: "App".to_owned(),
+            kind: ApplicationType::Traditional,
+            redirect_uris: vec!["http://localhost:3000/logto/sign-in-callback".to_owned()],
+            post_logout_redirect_uris: vec!["http://localhost:3000".to_owned()],
+        }
+    }
+
+    #[test]
+    fn redirect_uris_match_exactly() {
+        let app = app("a");
+        assert!(app.allows_redirect_uri("http://localhost:3000/logto/sign-in-callback"));
+        for probe in [
+            "http://localhost:3000/logto/sign-in-callback/",
+            "http://LOCALHOST:3000/logto/sign-in-callback",
+            "http://localhost:3000/logto/sign-in-callback?x=1",
+            "http://localhost:3000/logto/sign-in-callback#f",
+            "http://localhost:3000/logto/Sign-in-callback",
+            "http://evil.example/logto/sign-in-callback",
+        ] {
+            assert!(!app.allows_redirect_uri(probe), "{probe}");
+        }
+    }
+
+    #[test]
+    fn duplicate_ids_and_bad_uris_are_refused() {
+        assert!(Clients::load(vec![app("a"), app("a")], None).is_err());
+        let mut bad = app("b");
+        bad.redirect_uris = vec!["/relative".to_owned()];
+        assert!(Clients::load(vec![bad], None).is_err());
+    }
+
+    #[test]
+    fn reads_the_documented_file_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("apps.json");
+        std::fs::write(
+            &path,
+            r#"[{"id":"m2m","secret":"x","name":"Job","type":"machine_to_machine"},
+                {"id":"web","secret":"y","name":"Web","type":"traditional",
+                 "redirectUris":["https://a.example/cb"],"postLogoutRedirectUris":["https://a.example"]}]"#,
+        )
+        .unwrap();
+        let clients = Clients::load(vec![], Some(&path)).unwrap();
+        assert_eq!(
+            clients.get("m2m").unwrap().kind,
+            ApplicationType::MachineToMachine
+        );
+        assert!(clients.get("web").unwrap().secret_matches("y"));
+        assert!(!clients.get("web").unwrap().secret_matches("y "));
+    }
+}

@@ -1,0 +1,53 @@
+//! The provider's HTTP surface (axum handlers only: parse, call protocol logic, render), Logto's
+//! paths, and the headers every provider response carries.
+
+pub(crate) mod authorize;
+mod client_auth;
+pub mod cookies;
+mod discovery;
+mod end_session;
+mod token;
+mod userinfo;
+
+use super::experience;
+use super::Provider;
+use axum::http::{header, HeaderValue};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub fn router(provider: Provider) -> Router {
+    let oidc = Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(discovery::openid_configuration),
+        )
+        .route("/jwks", get(discovery::jwks))
+        .route(
+            "/auth",
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route("/token", post(token::token))
+        .route("/me", get(userinfo::userinfo).post(userinfo::userinfo))
+        .route("/token/revocation", post(userinfo::revocation))
+        .route(
+            "/session/end",
+            get(end_session::end_session_get).post(end_session::end_session_post),
+        )
+        .route("/session/end/success", get(end_session::signed_out));
+    Router::new()
+        .nest("/oidc", oidc)
+        .merge(experience::routes())
+        .with_state(provider)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+}

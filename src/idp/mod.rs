@@ -1,0 +1,171 @@
+//! The embedded Logto-compatible identity provider: OIDC endpoints, the email-code sign-in
+//! experience, the dev mailbox, and its storage. It shares no internals with `auth` (the relying
+//! party): the app talks to it over HTTP exactly as it would to a real Logto.
+//!
+//! Layers: `endpoints/` (axum handlers only) → `protocol/` (pure rules) → `store/` (the port);
+//! `experience/` renders the sign-in pages; `connectors/` delivers email; `keys` signs tokens.
+
+pub mod clients;
+pub mod connectors;
+pub mod endpoints;
+pub mod experience;
+pub mod keys;
+pub mod protocol;
+pub mod random;
+pub mod store;
+pub mod users;
+
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::secret::Secret;
+use clients::{Application, ApplicationType, Clients};
+use connectors::dev_mailbox::DevMailbox;
+use connectors::EmailConnector;
+use keys::SigningKeys;
+use std::sync::Arc;
+use store::SharedStore;
+
+/// What the provider needs to know about its surroundings.
+#[derive(Clone, Debug)]
+pub struct ProviderConfig {
+    /// Public origin without a trailing slash, e.g. `http://127.0.0.1:3001`.
+    pub base_url: String,
+    /// Lower-cased addresses with the admin role.
+    pub admin_emails: Vec<String>,
+}
+
+impl ProviderConfig {
+    /// `{base_url}/oidc`, as Logto.
+    pub fn issuer(&self) -> String {
+        format!("{}/oidc", self.base_url)
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+/// The provider's shared state, cheap to clone into handlers.
+#[derive(Clone)]
+pub struct Provider(Arc<ProviderInner>);
+
+pub struct ProviderInner {
+    pub config: ProviderConfig,
+    pub store: SharedStore,
+    pub clock: SharedClock,
+    pub keys: SigningKeys,
+    pub clients: Clients,
+    pub mailer: Arc<dyn EmailConnector>,
+}
+
+impl std::ops::Deref for Provider {
+    type Target = ProviderInner;
+    fn deref(&self) -> &ProviderInner {
+        &self.0
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("provider storage: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("provider keys: {0}")]
+    Keys(#[from] keys::KeyError),
+    #[error("provider applications: {0}")]
+    Clients(String),
+    #[error("provider listener: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Provider {
+    /// Loads (or creates) keys and the code pepper, and registers the applications.
+    pub async fn new(
+        config: ProviderConfig,
+        store: SharedStore,
+        clock: SharedClock,
+        clients: Clients,
+    ) -> Result<Self, ProviderError> {
+        let keys = SigningKeys::load_or_create(store.as_ref(), clock.unix_seconds()).await?;
+        experience::codes::pepper(store.as_ref()).await?;
+        let mailer: Arc<dyn EmailConnector> =
+            Arc::new(DevMailbox::new(store.clone(), clock.clone()));
+        Ok(Self(Arc::new(ProviderInner {
+            config,
+            store,
+            clock,
+            keys,
+            clients,
+            mailer,
+        })))
+    }
+
+    pub fn router(&self) -> axum::Router {
+        endpoints::router(self.clone())
+    }
+}
+
+/// The app's own registration at the embedded provider, from the app's settings.
+pub fn app_application(settings: &Settings) -> Application {
+    let base = settings.logto.base();
+    Application {
+        id: settings.logto.app_id.clone(),
+        secret: Secret::new(settings.logto.app_secret.expose()),
+        name: "Leptos × Logto".to_owned(),
+        kind: ApplicationType::Traditional,
+        redirect_uris: vec![format!("{base}/logto/sign-in-callback")],
+        post_logout_redirect_uris: vec![base.to_owned(), format!("{base}/")],
+    }
+}
+
+/// Opens the SQLite store in the data directory, builds the provider from the settings, binds
+/// its listener and serves it in the background until `shutdown` resolves.
+pub async fn start(
+    settings: &Settings,
+    clock: SharedClock,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<tokio::task::JoinHandle<()>, ProviderError> {
+    let path = settings.data_dir.join("provider.sqlite");
+    let store: SharedStore = Arc::new(store::sqlite::SqliteStore::open(&path).await?);
+    let clients = Clients::load(
+        vec![app_application(settings)],
+        settings.provider.applications_file.as_deref(),
+    )
+    .map_err(ProviderError::Clients)?;
+    let config = ProviderConfig {
+        base_url: settings.provider.base().to_owned(),
+        admin_emails: settings.provider.admin_emails.clone(),
+    };
+    let provider = Provider::new(config, store.clone(), clock.clone(), clients).await?;
+    let listener = tokio::net::TcpListener::bind(settings.provider.addr).await?;
+    tracing::info!(
+        address = %settings.provider.addr,
+        issuer = %provider.config.issuer(),
+        mailbox = %format!("{}/dev/mailbox", provider.config.base_url),
+        "embedded provider listening"
+    );
+    spawn_purge(store, clock);
+    let app = crate::server::telemetry::apply(provider.router());
+    Ok(tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(%error, "embedded provider stopped with an error");
+        }
+    }))
+}
+
+/// Deletes expired records every ten minutes.
+fn spawn_purge(store: SharedStore, clock: SharedClock) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match store.purge_expired(clock.unix_seconds()).await {
+                Ok(0) => {}
+                Ok(count) => tracing::debug!(count, "purged expired provider records"),
+                Err(error) => tracing::warn!(%error, "purging expired provider records failed"),
+            }
+        }
+    });
+}

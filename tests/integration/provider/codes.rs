@@ -1,0 +1,296 @@
+//! Verification codes in the sign-in pages: expiry, attempts, send limits, resend, enumeration.
+
+use super::harness::*;
+use http::StatusCode;
+use leptos_logto::idp::store::Store;
+use std::time::Duration;
+
+async fn at_code_step(h: &Harness, email: &str) -> Browser {
+    let mut browser = Browser::default();
+    h.get(Some(&mut browser), &h.authorize_uri(&[])).await;
+    let sent = h
+        .post_form(
+            Some(&mut browser),
+            "/sign-in/email",
+            form(&[("email", email)]),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    browser
+}
+
+fn wrong(code: &str) -> String {
+    let digit = (code.as_bytes()[0] - b'0' + 1) % 10;
+    format!("{digit}{}", &code[1..])
+}
+
+#[tokio::test]
+async fn a_code_expires_after_ten_minutes() {
+    let h = Harness::new().await;
+    let mut browser = at_code_step(&h, "ada@example.com").await;
+    let code = h.last_code_for("ada@example.com").await.unwrap();
+    h.clock.advance(Duration::from_secs(601));
+    let reply = h
+        .post_form(
+            Some(&mut browser),
+            "/sign-in/verify",
+            form(&[("code", &code)]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("expired"), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn ten_wrong_attempts_then_even_the_right_code_is_refused() {
+    let h = Harness::new().await;
+    let mut browser = at_code_step(&h, "ada@example.com").await;
+    let code = h.last_code_for("ada@example.com").await.unwrap();
+    for attempt in 1..=10 {
+        let reply = h
+            .post_form(
+                Some(&mut browser),
+                "/sign-in/verify",
+                form(&[("code", &wrong(&code))]),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        assert!(
+            reply
+                .body
+                .contains(&format!("{} attempt(s) left", 10 - attempt)),
+            "attempt {attempt}"
+        );
+    }
+    let eleventh = h
+        .post_form(
+            Some(&mut browser),
+            "/sign-in/verify",
+            form(&[("code", &code)]),
+        )
+        .await;
+    assert_eq!(eleventh.status, StatusCode::BAD_REQUEST);
+    assert!(eleventh.body.contains("Too many wrong attempts"));
+}
+
+#[tokio::test]
+async fn the_eleventh_send_in_ten_minutes_is_429_for_known_and_unknown_addresses() {
+    let h = Harness::new().await;
+    h.tokens_for("known@example.com").await; // one send already
+    for email in ["known@example.com", "unknown@example.com"] {
+        let already = if email.starts_with("known") { 1 } else { 0 };
+        for _ in already..10 {
+            at_code_step(&h, email).await;
+        }
+        let mut browser = Browser::default();
+        h.get(Some(&mut browser), &h.authorize_uri(&[])).await;
+        let eleventh = h
+            .post_form(
+                Some(&mut browser),
+                "/sign-in/email",
+                form(&[("email", email)]),
+            )
+            .await;
+        assert_eq!(eleventh.status, StatusCode::TOO_MANY_REQUESTS, "{email}");
+        assert!(eleventh.body.contains("Too many codes"));
+    }
+    // The window slides: after ten minutes sending works again.
+    h.clock.advance(Duration::from_secs(601));
+    at_code_step(&h, "unknown@example.com").await;
+}
+
+#[tokio::test]
+async fn resend_waits_59_seconds_and_invalidates_the_older_code() {
+    let h = Harness::new().await;
+    let mut browser = at_code_step(&h, "ada@example.com").await;
+    let first = h.last_code_for("ada@example.com").await.unwrap();
+    let early = h
+        .post_form(Some(&mut browser), "/sign-in/resend", String::new())
+        .await;
+    assert_eq!(early.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(early.body.contains("59 seconds"), "{}", early.body);
+
+    h.clock.advance(Duration::from_secs(59));
+    let resent = h
+        .post_form(Some(&mut browser), "/sign-in/resend", String::new())
+        .await;
+    assert_eq!(resent.status, StatusCode::SEE_OTHER);
+    let second = h.last_code_for("ada@example.com").await.unwrap();
+    if first != second {
+        let old = h
+            .post_form(
+                Some(&mut browser),
+                "/sign-in/verify",
+                form(&[("code", &first)]),
+            )
+            .await;
+        assert_eq!(
+            old.status,
+            StatusCode::BAD_REQUEST,
+            "the older code no longer works"
+        );
+    }
+    let ok = h
+        .post_form(
+            Some(&mut browser),
+            "/sign-in/verify",
+            form(&[("code", &second)]),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert!(ok.location().starts_with(CALLBACK));
+}
+
+#[tokio::test]
+async fn unknown_and_known_addresses_look_the_same_when_sign_up_is_off() {
+    let h = Harness::new().await;
+    h.tokens_for("known@example.com").await;
+    let off = serde_json::json!({"signUp": {"identifiers": [], "password": false, "verify": true}});
+    leptos_logto::idp::store::Store::put_document(h.store.as_ref(), "sign_in_experience", &off)
+        .await
+        .unwrap();
+    let mails_before = h.mail_count().await;
+
+    let mut replies = Vec::new();
+    for email in ["known@example.com", "stranger@example.com"] {
+        let mut browser = Browser::default();
+        h.get(Some(&mut browser), &h.authorize_uri(&[])).await;
+        let sent = h
+            .post_form(
+                Some(&mut browser),
+                "/sign-in/email",
+                form(&[("email", email)]),
+            )
+            .await;
+        let page = h.get(Some(&mut browser), "/sign-in/verify").await;
+        let body = page.body.replace(email, "EMAIL");
+        let without_nonce = match body.split_once("nonce=\"") {
+            Some((before, after)) => format!("{before}{}", &after[after.find('"').unwrap()..]),
+            None => body,
+        };
+        replies.push((sent.status, sent.location(), page.status, without_nonce));
+    }
+    assert_eq!(replies[0], replies[1]);
+    assert_eq!(
+        h.mail_count().await,
+        mails_before + 1,
+        "only the known address got mail"
+    );
+}
+
+#[tokio::test]
+async fn invalid_email_is_explained_and_changes_nothing() {
+    let h = Harness::new().await;
+    let mut browser = Browser::default();
+    h.get(Some(&mut browser), &h.authorize_uri(&[])).await;
+    let reply = h
+        .post_form(
+            Some(&mut browser),
+            "/sign-in/email",
+            form(&[("email", "not-an-email")]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("Enter a valid email address"));
+    assert!(reply.body.contains("value=\"not-an-email\""));
+    assert_eq!(h.mail_count().await, 0);
+}
+
+#[tokio::test]
+async fn pages_without_an_interaction_explain_that_sign_in_expired() {
+    let h = Harness::new().await;
+    let reply = h.get(None, "/sign-in").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("This sign-in has expired"));
+    let reply = h
+        .post_form(None, "/sign-in/verify", form(&[("code", "123456")]))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn cross_site_form_posts_are_refused() {
+    let h = Harness::new().await;
+    let mut browser = Browser::default();
+    h.get(Some(&mut browser), &h.authorize_uri(&[])).await;
+    let request = http::Request::post("/sign-in/email")
+        .header(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .header(http::header::ORIGIN, "https://evil.example")
+        .body(axum::body::Body::from(form(&[(
+            "email",
+            "ada@example.com",
+        )])))
+        .unwrap();
+    let reply = h.send(Some(&mut browser), request).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(h.mail_count().await, 0);
+}
+
+#[tokio::test]
+async fn codes_are_stored_hashed_and_never_logged() {
+    let h = Harness::new().await;
+    let logs = capture_logs();
+    let browser = at_code_step(&h, "ada@example.com").await;
+    let code = h.last_code_for("ada@example.com").await.unwrap();
+    // The code record (keyed by the interaction) holds a MAC, not the code.
+    let interaction = browser.cookie("idp_interaction").unwrap();
+    let handle = leptos_logto::idp::random::handle_of(interaction);
+    let record = h
+        .store
+        .find(
+            leptos_logto::idp::store::Kind::VerificationCode,
+            &handle,
+            START,
+        )
+        .await
+        .unwrap()
+        .expect("the code record");
+    let stored = record.payload.to_string();
+    assert!(stored.contains("\"mac\""), "{stored}");
+    assert!(
+        !stored.contains(&code),
+        "the plain code is stored: {stored}"
+    );
+    assert!(!logs.text().contains(&code), "a code reached the log");
+}
+
+/// Captures the log lines of this thread's subscriber.
+fn capture_logs() -> LogCapture {
+    let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || LogWriter(writer.clone()))
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    LogCapture {
+        buffer,
+        _guard: guard,
+    }
+}
+
+struct LogCapture {
+    buffer: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl LogCapture {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buffer.lock().unwrap()).into_owned()
+    }
+}
+
+struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

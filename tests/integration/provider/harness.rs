@@ -1,0 +1,320 @@
+//! An embedded provider in-process (memory store, manual clock) driven with `oneshot`, with a
+//! cookie jar per browser and helpers for the whole email-code sign-in.
+
+use axum::body::Body;
+use axum::Router;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use http::{header, HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use leptos_logto::clock::ManualClock;
+use leptos_logto::idp::clients::{Application, ApplicationType, Clients};
+use leptos_logto::idp::store::memory::MemoryStore;
+use leptos_logto::idp::store::Store;
+use leptos_logto::idp::{Provider, ProviderConfig};
+use leptos_logto::secret::Secret;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub const BASE: &str = "http://127.0.0.1:3001";
+pub const ISSUER: &str = "http://127.0.0.1:3001/oidc";
+pub const APP_ID: &str = "web-app";
+pub const APP_SECRET: &str = "web-secret";
+pub const CALLBACK: &str = "http://localhost:3000/logto/sign-in-callback";
+pub const POST_LOGOUT: &str = "http://localhost:3000";
+pub const M2M_ID: &str = "m2m-app";
+pub const M2M_SECRET: &str = "m2m-secret";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const START: u64 = 1_800_000_000;
+
+pub struct Harness {
+    pub clock: Arc<ManualClock>,
+    pub store: Arc<MemoryStore>,
+    pub provider: Provider,
+    router: Router,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn location(&self) -> String {
+        self.headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+
+    /// A query parameter of the Location header.
+    pub fn location_param(&self, name: &str) -> Option<String> {
+        let url = url::Url::parse(&self.location()).ok()?;
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// Cookies of one browser.
+#[derive(Default, Clone)]
+pub struct Browser {
+    cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    fn header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn absorb(&mut self, headers: &HeaderMap) {
+        for value in headers.get_all(header::SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || text.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.get(name).map(String::as_str)
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.cookies.contains_key(name)
+    }
+}
+
+pub fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+pub fn basic(id: &str, secret: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+}
+
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+impl Harness {
+    pub async fn new() -> Self {
+        Self::with_admins(vec![]).await
+    }
+
+    pub async fn with_admins(admin_emails: Vec<String>) -> Self {
+        let clock = Arc::new(ManualClock::at(START));
+        let store = Arc::new(MemoryStore::new());
+        let clients = Clients::load(
+            vec![
+                Application {
+                    id: APP_ID.to_owned(),
+                    secret: Secret::new(APP_SECRET),
+                    name: "Web".to_owned(),
+                    kind: ApplicationType::Traditional,
+                    redirect_uris: vec![CALLBACK.to_owned()],
+                    post_logout_redirect_uris: vec![POST_LOGOUT.to_owned()],
+                },
+                Application {
+                    id: M2M_ID.to_owned(),
+                    secret: Secret::new(M2M_SECRET),
+                    name: "Job".to_owned(),
+                    kind: ApplicationType::MachineToMachine,
+                    redirect_uris: vec![],
+                    post_logout_redirect_uris: vec![],
+                },
+            ],
+            None,
+        )
+        .unwrap();
+        let config = ProviderConfig {
+            base_url: BASE.to_owned(),
+            admin_emails,
+        };
+        let provider = Provider::new(config, store.clone(), clock.clone(), clients)
+            .await
+            .unwrap();
+        let router = provider.router();
+        Self {
+            clock,
+            store,
+            provider,
+            router,
+        }
+    }
+
+    pub async fn send(&self, browser: Option<&mut Browser>, request: Request<Body>) -> Reply {
+        let mut request = request;
+        if let Some(browser) = &browser {
+            if !browser.cookies.is_empty() {
+                request
+                    .headers_mut()
+                    .insert(header::COOKIE, browser.header().parse().unwrap());
+            }
+        }
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        if let Some(browser) = browser {
+            browser.absorb(&parts.headers);
+        }
+        let bytes = body.collect().await.unwrap().to_bytes();
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, browser: Option<&mut Browser>, uri: &str) -> Reply {
+        self.send(browser, Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn post_form(&self, browser: Option<&mut Browser>, uri: &str, body: String) -> Reply {
+        let request = Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(browser, request).await
+    }
+
+    /// The authorization URL for the web app with the usual Logto parameters.
+    pub fn authorize_uri(&self, extra: &[(&str, &str)]) -> String {
+        let challenge = challenge(VERIFIER);
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("client_id", APP_ID),
+            ("redirect_uri", CALLBACK),
+            ("response_type", "code"),
+            ("scope", "openid offline_access profile email roles"),
+            ("state", "state-123"),
+            ("nonce", "nonce-456"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("prompt", "consent"),
+        ];
+        for (key, value) in extra {
+            pairs.retain(|(k, _)| k != key);
+            pairs.push((key, value));
+        }
+        format!("/oidc/auth?{}", form(&pairs))
+    }
+
+    /// The newest code mailed to `to`.
+    pub async fn last_code_for(&self, to: &str) -> Option<String> {
+        let mails = self.store.list_mail(100).await.unwrap();
+        let mail = mails.into_iter().find(|mail| mail.to == to)?;
+        let digits: String = mail
+            .subject
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        Some(digits)
+    }
+
+    pub async fn mail_count(&self) -> usize {
+        self.store.list_mail(1000).await.unwrap().len()
+    }
+
+    /// Authorize → email → code, in `browser`; returns the reply that redirects to the client.
+    pub async fn sign_in(
+        &self,
+        browser: &mut Browser,
+        email: &str,
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let start = self.get(Some(browser), &self.authorize_uri(extra)).await;
+        assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.body);
+        assert!(start.location() == "/sign-in" || start.location() == "/register");
+        let sent = self
+            .post_form(Some(browser), "/sign-in/email", form(&[("email", email)]))
+            .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+        assert_eq!(sent.location(), "/sign-in/verify");
+        let code = self
+            .last_code_for(&email.to_lowercase())
+            .await
+            .expect("a code was mailed");
+        let done = self
+            .post_form(Some(browser), "/sign-in/verify", form(&[("code", &code)]))
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        done
+    }
+
+    /// Exchanges the code in a callback redirect for tokens.
+    pub async fn exchange(&self, code: &str, verifier: &str) -> Reply {
+        let request = Request::post("/oidc/token")
+            .header(header::AUTHORIZATION, basic(APP_ID, APP_SECRET))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("code_verifier", verifier),
+                ("redirect_uri", CALLBACK),
+                ("client_id", APP_ID),
+            ])))
+            .unwrap();
+        self.send(None, request).await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        let request = Request::post("/oidc/token")
+            .header(header::AUTHORIZATION, basic(APP_ID, APP_SECRET))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ])))
+            .unwrap();
+        self.send(None, request).await
+    }
+
+    pub async fn userinfo(&self, access_token: &str) -> Reply {
+        let request = Request::get("/oidc/me")
+            .header(header::AUTHORIZATION, format!("Bearer {access_token}"))
+            .body(Body::empty())
+            .unwrap();
+        self.send(None, request).await
+    }
+
+    /// Signs a new user in and returns the token response.
+    pub async fn tokens_for(&self, email: &str) -> serde_json::Value {
+        let mut browser = Browser::default();
+        let done = self.sign_in(&mut browser, email, &[]).await;
+        let code = done.location_param("code").unwrap();
+        let reply = self.exchange(&code, VERIFIER).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.json()
+    }
+}
+
+/// The claims of a JWT, without verification (tests check signatures separately).
+pub fn jwt_claims(token: &str) -> serde_json::Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+pub fn jwt_header(token: &str) -> serde_json::Value {
+    let header = token.split('.').next().unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
+}
