@@ -2,7 +2,9 @@
 //! routes, pages and components. Only UI types live here; server work is reached through server
 //! functions.
 
+pub mod api;
 pub mod components;
+pub mod format;
 pub mod pages;
 
 use components::layout::{Footer, Header};
@@ -11,7 +13,15 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Html, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
-use pages::{home::HomePage, not_found::NotFoundPage};
+use leptos_router::SsrMode;
+use pages::{
+    home::HomePage, not_found::NotFoundPage, profile::ProfilePage, sign_in_error::SignInErrorPage,
+    sign_out::SignOutPage,
+};
+
+/// Who is signed in, loaded once per page and shared by the header and the pages.
+#[derive(Clone, Copy)]
+pub struct SessionResource(pub Resource<Result<api::SessionSummary, ServerFnError>>);
 
 /// The document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -44,6 +54,10 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let theme = RwSignal::new(initial_theme());
     provide_context(theme);
+    provide_context(SessionResource(Resource::new(
+        || (),
+        |()| api::session_info(),
+    )));
     // Effects run only in the browser, so this attribute appears once hydration is done: tests and
     // styles can tell a hydrated page from server-rendered HTML.
     let hydrated = RwSignal::new(false);
@@ -65,6 +79,9 @@ pub fn App() -> impl IntoView {
             <main id="main" class="page">
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("/sign-in-error") view=SignInErrorPage />
+                    <Route path=path!("/logto/sign-out") view=SignOutPage />
                 </Routes>
             </main>
             <Footer />

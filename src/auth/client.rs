@@ -314,7 +314,11 @@ impl RelyingParty {
 
         // RFC 6749 §4.1.2.1.
         if let Some(error) = params.error.as_deref() {
-            let secrets = [transaction.state.as_str(), transaction.nonce.as_str()];
+            let secrets = [
+                transaction.state.as_str(),
+                transaction.nonce.as_str(),
+                params.code.as_deref().unwrap_or_default(),
+            ];
             let description = params
                 .error_description
                 .as_deref()
@@ -469,7 +473,10 @@ impl RelyingParty {
         let body = http::send("userinfo", request).await?;
         if body.status != reqwest::StatusCode::OK {
             tracing::warn!(status = %body.status, "userinfo request failed");
-            return Err(AuthError::Userinfo(format!("HTTP {}", body.status.as_u16())));
+            return Err(AuthError::Userinfo(format!(
+                "HTTP {}",
+                body.status.as_u16()
+            )));
         }
         if body
             .content_type
@@ -535,10 +542,9 @@ impl RelyingParty {
         state: &str,
     ) -> Result<Url, AuthError> {
         let metadata = self.metadata().await?;
-        let mut url = metadata
-            .end_session_endpoint
-            .clone()
-            .ok_or_else(|| AuthError::Discovery("the provider has no end_session_endpoint".into()))?;
+        let mut url = metadata.end_session_endpoint.clone().ok_or_else(|| {
+            AuthError::Discovery("the provider has no end_session_endpoint".into())
+        })?;
         {
             let mut query = url.query_pairs_mut();
             query
@@ -623,7 +629,12 @@ impl RelyingParty {
         let parsed = id_token::parse(id_token.expose())?;
         let jwk = self
             .jwks
-            .key(&self.http, &metadata.jwks_uri, parsed.kid.as_deref(), expect.now)
+            .key(
+                &self.http,
+                &metadata.jwks_uri,
+                parsed.kid.as_deref(),
+                expect.now,
+            )
             .await?;
         let key = jwks::decoding_key(&jwk, parsed.alg)?;
         id_token::verify_signature(&parsed, &key)?;

@@ -124,7 +124,10 @@ async fn fetch(
     let body = http::send("discovery", client.get(discovery_url)).await?;
     if body.status != reqwest::StatusCode::OK {
         tracing::warn!(status = %body.status, "discovery document fetch failed");
-        return Err(AuthError::Discovery(format!("HTTP {}", body.status.as_u16())));
+        return Err(AuthError::Discovery(format!(
+            "HTTP {}",
+            body.status.as_u16()
+        )));
     }
     let metadata: ProviderMetadata = serde_json::from_slice(&body.bytes)
         .map_err(|_| AuthError::Discovery("the document is not valid provider metadata".into()))?;

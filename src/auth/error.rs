@@ -33,7 +33,9 @@ pub enum AuthError {
     #[error("the sign-in transaction has expired")]
     TransactionExpired,
     /// No sign-in transaction for this `state` in this session (unknown, reused or foreign).
-    #[error("no sign-in transaction for this state (unknown, already used or from another browser)")]
+    #[error(
+        "no sign-in transaction for this state (unknown, already used or from another browser)"
+    )]
     UnknownTransaction,
     /// RFC 9207 §2.4: the callback's `iss` is not our issuer (or the transaction's issuer differs).
     #[error("callback issuer does not match the expected issuer")]
@@ -101,7 +103,10 @@ impl AuthError {
             Self::TokenEndpoint(_) | Self::InvalidIdToken(_) | Self::UserinfoSubjectMismatch => {
                 "We could not confirm your sign-in with the sign-in service. Please try again."
             }
-            Self::ProviderUnreachable(_) | Self::Discovery(_) | Self::Jwks(_) | Self::Userinfo(_) => {
+            Self::ProviderUnreachable(_)
+            | Self::Discovery(_)
+            | Self::Jwks(_)
+            | Self::Userinfo(_) => {
                 "The sign-in service is not reachable right now. Please try again in a moment."
             }
             Self::SignedOut => "Your session has ended. Please sign in again.",
@@ -264,6 +269,8 @@ mod tests {
     fn user_messages_are_plain() {
         let message = AuthError::TokenEndpoint("HTTP 500".into()).user_message();
         assert!(!message.contains("500"));
-        assert!(AuthError::SignedOut.user_message().contains("sign in again"));
+        assert!(AuthError::SignedOut
+            .user_message()
+            .contains("sign in again"));
     }
 }

@@ -104,9 +104,8 @@ pub fn parse(token: &str) -> Result<UnverifiedToken<'_>, IdTokenError> {
     };
     let header_map = decode_json_object(header, "header")?;
     let alg = match header_map.get("alg") {
-        Some(Value::String(alg)) => {
-            SigningAlg::from_header(alg).ok_or_else(|| IdTokenError::DisallowedAlgorithm(alg.clone()))?
-        }
+        Some(Value::String(alg)) => SigningAlg::from_header(alg)
+            .ok_or_else(|| IdTokenError::DisallowedAlgorithm(alg.clone()))?,
         _ => return Err(IdTokenError::Malformed("header without alg")),
     };
     if header_map.contains_key("crit") {
@@ -132,7 +131,10 @@ pub fn parse(token: &str) -> Result<UnverifiedToken<'_>, IdTokenError> {
 }
 
 /// Checks the signature over `header.payload` with `key` for the token's own (allowed) algorithm.
-pub fn verify_signature(token: &UnverifiedToken<'_>, key: &DecodingKey) -> Result<(), IdTokenError> {
+pub fn verify_signature(
+    token: &UnverifiedToken<'_>,
+    key: &DecodingKey,
+) -> Result<(), IdTokenError> {
     match jsonwebtoken::crypto::verify(
         token.signature,
         token.signing_input.as_bytes(),
@@ -369,7 +371,9 @@ mod tests {
 
     #[test]
     fn allow_list_is_es384_and_rs256_only() {
-        for alg in ["none", "HS256", "HS384", "ES256", "RS512", "PS256", "EdDSA", "es384"] {
+        for alg in [
+            "none", "HS256", "HS384", "ES256", "RS512", "PS256", "EdDSA", "es384",
+        ] {
             let raw = token(&json!({"alg": alg}), &good_claims());
             assert_eq!(
                 parse(&raw).unwrap_err(),
@@ -405,21 +409,96 @@ mod tests {
     fn each_claim_rule_rejects() {
         use IdTokenError as E;
         let cases: Vec<(Value, E)> = vec![
-            (with(|c| { c.insert("iss".into(), json!("https://evil.example/oidc")); }), E::WrongIssuer),
-            (with(|c| { c.remove("aud"); }), E::MissingAudience),
-            (with(|c| { c.insert("aud".into(), json!("other")); }), E::WrongAudience),
-            (with(|c| { c.insert("aud".into(), json!(["app", "other"])); }), E::AzpMismatch),
-            (with(|c| { c.insert("azp".into(), json!("other")); }), E::AzpMismatch),
-            (with(|c| { c.insert("exp".into(), json!(NOW - LEEWAY_SECS)); }), E::Expired),
-            (with(|c| { c.remove("exp"); }), E::MissingExpiry),
-            (with(|c| { c.remove("iat"); }), E::MissingIssuedAt),
-            (with(|c| { c.insert("iat".into(), json!(NOW + LEEWAY_SECS + 1)); }), E::IssuedInFuture),
-            (with(|c| { c.insert("nbf".into(), json!(NOW + LEEWAY_SECS + 1)); }), E::NotYetValid),
-            (with(|c| { c.remove("sub"); }), E::MissingSubject),
-            (with(|c| { c.insert("sub".into(), json!("")); }), E::MissingSubject),
-            (with(|c| { c.remove("nonce"); }), E::MissingNonce),
-            (with(|c| { c.insert("nonce".into(), json!("n-2")); }), E::NonceMismatch),
-            (with(|c| { c.insert("at_hash".into(), json!("x")); }), E::AtHashMismatch),
+            (
+                with(|c| {
+                    c.insert("iss".into(), json!("https://evil.example/oidc"));
+                }),
+                E::WrongIssuer,
+            ),
+            (
+                with(|c| {
+                    c.remove("aud");
+                }),
+                E::MissingAudience,
+            ),
+            (
+                with(|c| {
+                    c.insert("aud".into(), json!("other"));
+                }),
+                E::WrongAudience,
+            ),
+            (
+                with(|c| {
+                    c.insert("aud".into(), json!(["app", "other"]));
+                }),
+                E::AzpMismatch,
+            ),
+            (
+                with(|c| {
+                    c.insert("azp".into(), json!("other"));
+                }),
+                E::AzpMismatch,
+            ),
+            (
+                with(|c| {
+                    c.insert("exp".into(), json!(NOW - LEEWAY_SECS));
+                }),
+                E::Expired,
+            ),
+            (
+                with(|c| {
+                    c.remove("exp");
+                }),
+                E::MissingExpiry,
+            ),
+            (
+                with(|c| {
+                    c.remove("iat");
+                }),
+                E::MissingIssuedAt,
+            ),
+            (
+                with(|c| {
+                    c.insert("iat".into(), json!(NOW + LEEWAY_SECS + 1));
+                }),
+                E::IssuedInFuture,
+            ),
+            (
+                with(|c| {
+                    c.insert("nbf".into(), json!(NOW + LEEWAY_SECS + 1));
+                }),
+                E::NotYetValid,
+            ),
+            (
+                with(|c| {
+                    c.remove("sub");
+                }),
+                E::MissingSubject,
+            ),
+            (
+                with(|c| {
+                    c.insert("sub".into(), json!(""));
+                }),
+                E::MissingSubject,
+            ),
+            (
+                with(|c| {
+                    c.remove("nonce");
+                }),
+                E::MissingNonce,
+            ),
+            (
+                with(|c| {
+                    c.insert("nonce".into(), json!("n-2"));
+                }),
+                E::NonceMismatch,
+            ),
+            (
+                with(|c| {
+                    c.insert("at_hash".into(), json!("x"));
+                }),
+                E::AtHashMismatch,
+            ),
         ];
         for (claims, expected) in cases {
             assert_eq!(check(&claims).unwrap_err(), expected, "{claims}");
@@ -428,8 +507,14 @@ mod tests {
 
     #[test]
     fn leeway_applies_to_exp_and_iat() {
-        assert!(check(&with(|c| { c.insert("exp".into(), json!(NOW - LEEWAY_SECS + 1)); })).is_ok());
-        assert!(check(&with(|c| { c.insert("iat".into(), json!(NOW + LEEWAY_SECS)); })).is_ok());
+        assert!(check(&with(|c| {
+            c.insert("exp".into(), json!(NOW - LEEWAY_SECS + 1));
+        }))
+        .is_ok());
+        assert!(check(&with(|c| {
+            c.insert("iat".into(), json!(NOW + LEEWAY_SECS));
+        }))
+        .is_ok());
         let several = with(|c| {
             c.insert("aud".into(), json!(["app", "other"]));
             c.insert("azp".into(), json!("app"));
@@ -468,14 +553,23 @@ mod tests {
             };
             validate_claims(&parsed, &expectations)
         };
-        assert!(refreshed(&with(|c| { c.remove("nonce"); })).is_ok());
+        assert!(refreshed(&with(|c| {
+            c.remove("nonce");
+        }))
+        .is_ok());
         assert!(refreshed(&good_claims()).is_ok());
         assert_eq!(
-            refreshed(&with(|c| { c.insert("sub".into(), json!("user-2")); })).unwrap_err(),
+            refreshed(&with(|c| {
+                c.insert("sub".into(), json!("user-2"));
+            }))
+            .unwrap_err(),
             IdTokenError::SubjectChanged
         );
         assert_eq!(
-            refreshed(&with(|c| { c.insert("nonce".into(), json!("other")); })).unwrap_err(),
+            refreshed(&with(|c| {
+                c.insert("nonce".into(), json!("other"));
+            }))
+            .unwrap_err(),
             IdTokenError::NonceMismatch
         );
     }

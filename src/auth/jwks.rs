@@ -188,17 +188,19 @@ mod tests {
         key
     }
 
-    fn set(keys: Vec<serde_json::Value>) -> Vec<Jwk> {
+    fn set(keys: &[serde_json::Value]) -> Vec<Jwk> {
         parse_key_set(serde_json::json!({ "keys": keys }).to_string().as_bytes()).unwrap()
     }
 
     #[test]
     fn kid_selects_and_absent_kid_needs_a_single_key() {
-        let keys = set(vec![ec_key(Some("a")), ec_key(Some("b"))]);
-        assert!(matches!(select(&keys, Some("b")), Lookup::Found(k) if k.common.key_id.as_deref() == Some("b")));
+        let keys = set(&[ec_key(Some("a")), ec_key(Some("b"))]);
+        assert!(
+            matches!(select(&keys, Some("b")), Lookup::Found(k) if k.common.key_id.as_deref() == Some("b"))
+        );
         assert!(matches!(select(&keys, Some("c")), Lookup::Unknown));
         assert!(matches!(select(&keys, None), Lookup::Ambiguous));
-        let single = set(vec![ec_key(Some("a"))]);
+        let single = set(&[ec_key(Some("a"))]);
         assert!(matches!(select(&single, None), Lookup::Found(_)));
     }
 
@@ -208,20 +210,20 @@ mod tests {
         enc["use"] = "enc".into();
         let oct = serde_json::json!({"kty": "oct", "k": "c2VjcmV0", "kid": "oct"});
         let odd = serde_json::json!({"kty": "XYZ", "kid": "odd"});
-        let keys = set(vec![enc, oct, odd, ec_key(Some("sig"))]);
+        let keys = set(&[enc, oct, odd, ec_key(Some("sig"))]);
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].common.key_id.as_deref(), Some("sig"));
     }
 
     #[test]
     fn key_is_used_only_for_its_algorithm() {
-        let keys = set(vec![ec_key(Some("a"))]);
+        let keys = set(&[ec_key(Some("a"))]);
         assert!(matches!(
             decoding_key(&keys[0], SigningAlg::Rs256),
             Err(IdTokenError::UnusableKey)
         ));
         let small_rsa = serde_json::json!({"kty": "RSA", "kid": "r", "n": "AQAB", "e": "AQAB"});
-        let keys = set(vec![small_rsa]);
+        let keys = set(&[small_rsa]);
         assert!(matches!(
             decoding_key(&keys[0], SigningAlg::Rs256),
             Err(IdTokenError::UnusableKey)

@@ -39,8 +39,13 @@ const LAST_SEEN_KEY: &str = "auth.last_seen";
 /// `last_seen` is rewritten at most this often (seconds), to spare the store a write per request.
 const TOUCH_GRANULARITY_SECS: u64 = 60;
 
-fn store_error(error: tower_sessions::session::Error) -> AuthError {
-    AuthError::Session(error.to_string())
+/// Described by kind only: a serde error can quote the stored value, which may be a token.
+fn store_error(error: &tower_sessions::session::Error) -> AuthError {
+    use tower_sessions::session::Error;
+    AuthError::Session(match error {
+        Error::SerdeJson(_) => "session data could not be encoded or decoded".into(),
+        Error::Store(_) => "the session store failed".into(),
+    })
 }
 
 /// The signed-in user as pages see it, derived from verified ID-token claims.
@@ -115,7 +120,7 @@ impl AuthSession {
         self.session
             .insert(TRANSACTIONS_KEY, &store)
             .await
-            .map_err(store_error)
+            .map_err(|e| store_error(&e))
     }
 
     /// Removes and returns the transaction for `state` and saves the session at once, so that a
@@ -128,8 +133,8 @@ impl AuthSession {
             self.session
                 .insert(TRANSACTIONS_KEY, &store)
                 .await
-                .map_err(store_error)?;
-            self.session.save().await.map_err(store_error)?;
+                .map_err(|e| store_error(&e))?;
+            self.session.save().await.map_err(|e| store_error(&e))?;
         }
         taken
     }
@@ -139,7 +144,7 @@ impl AuthSession {
             .session
             .get::<TransactionStore>(TRANSACTIONS_KEY)
             .await
-            .map_err(store_error)?
+            .map_err(|e| store_error(&e))?
             .unwrap_or_default())
     }
 
@@ -162,7 +167,7 @@ impl AuthSession {
         self.session
             .get::<TokenSet>(TOKENS_KEY)
             .await
-            .map_err(store_error)
+            .map_err(|e| store_error(&e))
     }
 
     /// The signed-in user, if any.
@@ -176,20 +181,20 @@ impl AuthSession {
     /// Signs the session in: new session id (fixation defence), tokens stored, `authenticated_at`
     /// and `last_seen` set, saved at once.
     pub async fn sign_in(&self, tokens: &TokenSet, now: u64) -> Result<(), AuthError> {
-        self.session.cycle_id().await.map_err(store_error)?;
+        self.session.cycle_id().await.map_err(|e| store_error(&e))?;
         self.session
             .insert(TOKENS_KEY, tokens)
             .await
-            .map_err(store_error)?;
+            .map_err(|e| store_error(&e))?;
         self.session
             .insert(AUTHENTICATED_AT_KEY, now)
             .await
-            .map_err(store_error)?;
+            .map_err(|e| store_error(&e))?;
         self.session
             .insert(LAST_SEEN_KEY, now)
             .await
-            .map_err(store_error)?;
-        self.session.save().await.map_err(store_error)
+            .map_err(|e| store_error(&e))?;
+        self.session.save().await.map_err(|e| store_error(&e))
     }
 
     /// Replaces the tokens after a refresh and saves at once (a rotated refresh token must not be
@@ -198,15 +203,15 @@ impl AuthSession {
         self.session
             .insert(TOKENS_KEY, tokens)
             .await
-            .map_err(store_error)?;
-        self.session.save().await.map_err(store_error)
+            .map_err(|e| store_error(&e))?;
+        self.session.save().await.map_err(|e| store_error(&e))
     }
 
     /// Destroys the whole server-side session and returns the tokens it held, so the caller can
     /// revoke the refresh token and build the end-session URL with the ID token as hint.
     pub async fn sign_out(&self) -> Result<Option<TokenSet>, AuthError> {
         let tokens = self.tokens().await.ok().flatten();
-        self.session.flush().await.map_err(store_error)?;
+        self.session.flush().await.map_err(|e| store_error(&e))?;
         Ok(tokens)
     }
 
@@ -216,14 +221,14 @@ impl AuthSession {
             .session
             .get::<u64>(LAST_SEEN_KEY)
             .await
-            .map_err(store_error)?;
+            .map_err(|e| store_error(&e))?;
         match last_seen {
             Some(seen) if now < seen.saturating_add(TOUCH_GRANULARITY_SECS) => Ok(()),
             _ => self
                 .session
                 .insert(LAST_SEEN_KEY, now)
                 .await
-                .map_err(store_error),
+                .map_err(|e| store_error(&e)),
         }
     }
 
@@ -239,7 +244,10 @@ impl AuthSession {
             return Ok(false);
         };
         let get = |key: &'static str| async move {
-            self.session.get::<u64>(key).await.map_err(store_error)
+            self.session
+                .get::<u64>(key)
+                .await
+                .map_err(|e| store_error(&e))
         };
         let (Some(authenticated_at), Some(last_seen)) =
             (get(AUTHENTICATED_AT_KEY).await?, get(LAST_SEEN_KEY).await?)
@@ -257,7 +265,9 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthSession {
     type Rejection = <Session as FromRequestParts<S>>::Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Session::from_request_parts(parts, state).await.map(Self::new)
+        Session::from_request_parts(parts, state)
+            .await
+            .map(Self::new)
     }
 }
 
@@ -329,11 +339,31 @@ impl Refresher {
         auth: &AuthSession,
         rp: &RelyingParty,
     ) -> Result<Option<TokenSet>, AuthError> {
+        self.run(auth, rp, false).await
+    }
+
+    /// Refreshes now even if the access token is still live (e.g. to pick up changed roles), with
+    /// the same single-flight and sign-out rules as [`Self::fresh_tokens`]: callers that were
+    /// waiting for a refresh of the same token set get its result instead of a second refresh.
+    pub async fn force_refresh(
+        &self,
+        auth: &AuthSession,
+        rp: &RelyingParty,
+    ) -> Result<Option<TokenSet>, AuthError> {
+        self.run(auth, rp, true).await
+    }
+
+    async fn run(
+        &self,
+        auth: &AuthSession,
+        rp: &RelyingParty,
+        force: bool,
+    ) -> Result<Option<TokenSet>, AuthError> {
         let now = rp.now();
         let Some(tokens) = auth.tokens().await? else {
             return Ok(None);
         };
-        if !tokens.needs_refresh(now) {
+        if !force && !tokens.needs_refresh(now) {
             return Ok(Some(tokens));
         }
         let Some(id) = auth.id() else {
@@ -348,7 +378,7 @@ impl Refresher {
             let Some(current) = auth.tokens().await? else {
                 return Ok(None);
             };
-            if !current.needs_refresh(now) {
+            if !force && !current.needs_refresh(now) {
                 return Ok(Some(current));
             }
             let current_digest = digest(&current);
@@ -408,10 +438,11 @@ impl Refresher {
         flights.retain(|key, flight| {
             *key == id
                 || Arc::strong_count(flight) > 1
-                || now < flight
-                    .last_used
-                    .load(Ordering::Relaxed)
-                    .saturating_add(Self::RETENTION_SECS)
+                || now
+                    < flight
+                        .last_used
+                        .load(Ordering::Relaxed)
+                        .saturating_add(Self::RETENTION_SECS)
         });
         let flight = flights.entry(id).or_insert_with(|| {
             Arc::new(Flight {
@@ -471,12 +502,18 @@ mod tests {
         let auth = session();
         auth.save_transaction(tx("tab-1", 100)).await.unwrap();
         auth.save_transaction(tx("tab-2", 101)).await.unwrap();
-        assert_eq!(auth.take_transaction("tab-2", 102).await.unwrap().state, "tab-2");
+        assert_eq!(
+            auth.take_transaction("tab-2", 102).await.unwrap().state,
+            "tab-2"
+        );
         assert_eq!(
             auth.take_transaction("tab-2", 102).await,
             Err(AuthError::UnknownTransaction)
         );
-        assert_eq!(auth.take_transaction("tab-1", 103).await.unwrap().state, "tab-1");
+        assert_eq!(
+            auth.take_transaction("tab-1", 103).await.unwrap().state,
+            "tab-1"
+        );
     }
 
     #[tokio::test]
@@ -489,7 +526,10 @@ mod tests {
         assert!(auth.id().is_some());
         assert_ne!(auth.id(), before);
         let user = auth.current_user().await.unwrap().unwrap();
-        assert_eq!((user.issuer.as_str(), user.sub.as_str()), ("https://idp.example/oidc", "u1"));
+        assert_eq!(
+            (user.issuer.as_str(), user.sub.as_str()),
+            ("https://idp.example/oidc", "u1")
+        );
         assert!(user.has_role("admin"));
         assert_eq!(user.display_name(), "Ada");
         let day = Duration::from_secs(86_400);

@@ -164,7 +164,9 @@ mod tests {
         assert!(ok.refresh_token.is_none());
         assert!(TokenResponse::parse(br#"{"token_type":"Bearer"}"#).is_err());
         assert!(TokenResponse::parse(br#"{"access_token":"a","token_type":"mac"}"#).is_err());
-        let err = TokenResponse::parse(b"{not json secret-code").err().unwrap();
+        let err = TokenResponse::parse(b"{not json secret-code")
+            .err()
+            .unwrap();
         assert!(!err.to_string().contains("secret-code"));
     }
 }

@@ -74,6 +74,36 @@ pub const LOGTO_BASE_URL: Key = Key {
     default: Some("http://localhost:3000"),
     doc: "The app's public base URL; the sign-in callback and post-logout URIs derive from it.",
 };
+pub const LOGTO_SCOPES: Key = Key {
+    toml: "logto.scopes",
+    env: "LOGTO_SCOPES",
+    default: Some("email roles"),
+    doc: "Scopes requested besides `openid offline_access profile` (space-separated).",
+};
+pub const LOGTO_RESOURCES: Key = Key {
+    toml: "logto.resources",
+    env: "LOGTO_RESOURCES",
+    default: Some(""),
+    doc: "API resource indicators requested at sign-in (space-separated URLs).",
+};
+pub const LOGTO_HTTP_TIMEOUT: Key = Key {
+    toml: "logto.http_timeout_secs",
+    env: "LOGTO_HTTP_TIMEOUT_SECS",
+    default: Some("10"),
+    doc: "Bound, in seconds, on every call from the app to Logto.",
+};
+pub const SESSION_IDLE_TIMEOUT: Key = Key {
+    toml: "session.idle_timeout_secs",
+    env: "SESSION_IDLE_TIMEOUT_SECS",
+    default: Some("86400"),
+    doc: "A session unused this long (seconds) is signed out.",
+};
+pub const SESSION_ABSOLUTE_LIFETIME: Key = Key {
+    toml: "session.absolute_lifetime_secs",
+    env: "SESSION_ABSOLUTE_LIFETIME_SECS",
+    default: Some("1209600"),
+    doc: "A session is signed out this long (seconds) after sign-in, however active.",
+};
 pub const DATA_DIR: Key = Key {
     toml: "app.data_dir",
     env: "APP_DATA_DIR",
@@ -129,6 +159,11 @@ pub const ALL: &[Key] = &[
     LOGTO_APP_ID,
     LOGTO_APP_SECRET,
     LOGTO_BASE_URL,
+    LOGTO_SCOPES,
+    LOGTO_RESOURCES,
+    LOGTO_HTTP_TIMEOUT,
+    SESSION_IDLE_TIMEOUT,
+    SESSION_ABSOLUTE_LIFETIME,
     DATA_DIR,
     PROVIDER_ADDR,
     PROVIDER_BASE_URL,

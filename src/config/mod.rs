@@ -12,6 +12,7 @@ use keys::Key;
 use source::{Problems, Source};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use url::Url;
 
 /// The development app secret shipped in `Leptos.toml`; refused in production.
@@ -21,6 +22,7 @@ pub const DEV_APP_SECRET: &str = "dev-only-app-secret-not-for-production";
 pub struct Settings {
     pub site: SiteSettings,
     pub logto: LogtoSettings,
+    pub session: SessionSettings,
     pub provider: ProviderSettings,
     /// Where databases and generated keys live.
     pub data_dir: PathBuf,
@@ -69,6 +71,17 @@ pub struct LogtoSettings {
     pub app_secret: Secret,
     /// The app's public origin, without a trailing slash.
     pub base_url: Url,
+    /// Requested besides `openid offline_access profile`.
+    pub scopes: Vec<String>,
+    pub resources: Vec<String>,
+    pub http_timeout: Duration,
+}
+
+/// The app's sign-in sessions.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    pub idle_timeout: Duration,
+    pub absolute_lifetime: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +158,17 @@ pub fn load(
     let base_url = read.parse(&keys::LOGTO_BASE_URL, |text| {
         parse_http_url(text, mode, true)
     });
+    let scopes = read.parse(&keys::LOGTO_SCOPES, parse_scopes);
+    let resources = read.parse(&keys::LOGTO_RESOURCES, parse_resources);
+    let http_timeout = read.parse(&keys::LOGTO_HTTP_TIMEOUT, |text| {
+        parse_seconds(text, 1, 120)
+    });
+    let idle_timeout = read.parse(&keys::SESSION_IDLE_TIMEOUT, |text| {
+        parse_seconds(text, 60, 365 * 86400)
+    });
+    let absolute_lifetime = read.parse(&keys::SESSION_ABSOLUTE_LIFETIME, |text| {
+        parse_seconds(text, 60, 365 * 86400)
+    });
     let data_dir = read.parse(&keys::DATA_DIR, |text| non_empty(text).map(PathBuf::from));
     let provider_addr = read.parse(&keys::PROVIDER_ADDR, parse_socket_addr);
     let provider_base_url = read.parse(&keys::PROVIDER_BASE_URL, |text| {
@@ -178,6 +202,11 @@ pub fn load(
         Some(app_id),
         Some(app_secret),
         Some(base_url),
+        Some(scopes),
+        Some(resources),
+        Some(http_timeout),
+        Some(idle_timeout),
+        Some(absolute_lifetime),
         Some(data_dir),
         Some(provider_addr),
         Some(provider_base_url),
@@ -194,6 +223,11 @@ pub fn load(
         app_id,
         app_secret,
         base_url,
+        scopes,
+        resources,
+        http_timeout,
+        idle_timeout,
+        absolute_lifetime,
         data_dir,
         provider_addr,
         provider_base_url,
@@ -218,6 +252,13 @@ pub fn load(
             app_id,
             app_secret,
             base_url,
+            scopes,
+            resources,
+            http_timeout,
+        },
+        session: SessionSettings {
+            idle_timeout,
+            absolute_lifetime,
         },
         provider: ProviderSettings {
             addr: provider_addr,
@@ -291,6 +332,36 @@ fn parse_email_list(text: &str) -> Result<Vec<String>, String> {
         emails.push(item.to_lowercase());
     }
     Ok(emails)
+}
+
+fn parse_scopes(text: &str) -> Result<Vec<String>, String> {
+    let scopes: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+    if scopes
+        .iter()
+        .any(|scope| scope.contains(|c: char| c == '"' || c == '\\' || c.is_control()))
+    {
+        return Err("scopes are space-separated words".to_owned());
+    }
+    Ok(scopes)
+}
+
+/// Resource indicators (RFC 8707 §2): absolute URIs without a fragment, kept as written.
+fn parse_resources(text: &str) -> Result<Vec<String>, String> {
+    text.split_whitespace()
+        .map(|item| match Url::parse(item) {
+            Ok(url) if url.fragment().is_none() => Ok(item.to_owned()),
+            _ => Err(format!(
+                "`{item}` is not an absolute URI without a fragment"
+            )),
+        })
+        .collect()
+}
+
+fn parse_seconds(text: &str, min: u64, max: u64) -> Result<Duration, String> {
+    match text.parse::<u64>() {
+        Ok(seconds) if (min..=max).contains(&seconds) => Ok(Duration::from_secs(seconds)),
+        _ => Err(format!("expected whole seconds from {min} to {max}")),
+    }
 }
 
 fn parse_mode(text: &str) -> Result<RunMode, String> {

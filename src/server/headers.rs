@@ -5,8 +5,8 @@
 use crate::config::{RunMode, Settings};
 use axum::Router;
 use http::header::{
-    CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use http::{HeaderName, HeaderValue};
 use leptos::prelude::use_context;
@@ -60,6 +60,8 @@ impl PagePolicy {
         if let Ok(value) = HeaderValue::from_str(&self.header_value(&nonce)) {
             response.insert_header(CONTENT_SECURITY_POLICY, value);
         }
+        // Pages and server-function answers are per person: never stored by caches.
+        response.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
 

@@ -2,32 +2,43 @@
 //! functions, health check, static files, security headers, request logging) and serves it until
 //! SIGINT or SIGTERM. Glue only: no business rules live here.
 
+pub mod auth_service;
+pub mod csrf;
+pub mod fns;
+pub mod guard;
 pub mod headers;
+pub mod session;
+pub mod sign_in_routes;
 pub mod telemetry;
 
 use crate::app::{shell, App};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{RunMode, Settings};
+use auth_service::AuthService;
 use axum::extract::FromRef;
 use axum::routing::get;
 use axum::{Json, Router};
 use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
+use tower_sessions::{SessionManagerLayer, SessionStore};
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub settings: Arc<Settings>,
+    pub auth: Arc<AuthService>,
 }
 
 impl AppState {
-    pub fn new(settings: Settings) -> Self {
-        Self {
+    pub fn new(settings: Settings, clock: SharedClock) -> Result<Self, crate::auth::AuthError> {
+        Ok(Self {
             leptos_options: leptos_options(&settings),
+            auth: Arc::new(AuthService::new(&settings, clock)?),
             settings: Arc::new(settings),
-        }
+        })
     }
 }
 
@@ -49,21 +60,36 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
 }
 
 /// The whole application as one router, ready to serve or to test with `oneshot`.
-pub fn router(state: AppState) -> Router {
+pub fn router<S>(state: AppState, sessions: SessionManagerLayer<S>) -> Router
+where
+    S: SessionStore + Clone,
+{
     let routes = generate_route_list(App);
     let settings = Arc::clone(&state.settings);
     let page_csp = headers::PagePolicy::new(&settings);
-    let pages = move || page_csp.apply_to_response();
+    let auth = Arc::clone(&state.auth);
+    let context = move || {
+        provide_context(Arc::clone(&auth));
+        page_csp.apply_to_response();
+    };
     let options = state.leptos_options.clone();
+    let origin = csrf::AppOrigin(Arc::from(settings.logto.base()));
     let app = Router::new()
         .route("/healthz", get(healthz))
-        .leptos_routes_with_context(&state, routes, pages.clone(), move || {
+        .merge(sign_in_routes::routes())
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(pages, shell))
+        >(context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state.auth),
+            guard::protect_pages,
+        ))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
         .with_state(state);
     let app = headers::apply(app, &settings);
     telemetry::apply(app)
@@ -90,10 +116,14 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let shutdown = Shutdown::on_signal();
     let provider = match settings.logto.endpoint {
         Some(_) => None,
-        None => Some(crate::idp::start(&settings, clock, shutdown.wait()).await?),
+        None => Some(crate::idp::start(&settings, Arc::clone(&clock), shutdown.wait()).await?),
     };
+    let sessions = session::sqlite_layer(&settings)
+        .await
+        .map_err(|error| ServeError::Sessions(error.to_string()))?;
     let addr = settings.site.addr;
-    let state = AppState::new(settings);
+    let state =
+        AppState::new(settings, clock).map_err(|error| ServeError::Auth(error.to_string()))?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|error| ServeError::Bind(addr, error))?;
@@ -102,7 +132,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         base_url = %state.settings.logto.base(),
         "app listening"
     );
-    axum::serve(listener, router(state))
+    axum::serve(listener, router(state, sessions))
         .with_graceful_shutdown(shutdown.wait())
         .await
         .map_err(ServeError::Io)?;
@@ -131,6 +161,10 @@ pub enum ServeError {
     Io(std::io::Error),
     #[error(transparent)]
     Provider(#[from] crate::idp::ProviderError),
+    #[error("session store: {0}")]
+    Sessions(String),
+    #[error("sign-in configuration: {0}")]
+    Auth(String),
 }
 
 /// A shutdown signal any number of servers can wait for.

@@ -2,6 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod logs;
 mod provider;
 mod router;
+mod rp;
 mod support;
+mod web;

@@ -3,8 +3,10 @@
 use axum::body::Body;
 use http::{Request, Response};
 use http_body_util::BodyExt;
+use leptos_logto::clock::SystemClock;
 use leptos_logto::config::{self, Settings};
-use leptos_logto::server::{router, AppState};
+use leptos_logto::server::{router, session, AppState};
+use std::sync::Arc;
 use tower::ServiceExt;
 
 /// The shipped development settings, with `overrides` as environment variables.
@@ -23,9 +25,16 @@ pub fn settings(overrides: &[(&str, &str)]) -> Settings {
     config::load(Some(("Leptos.toml", file)), &env).expect("test settings are valid")
 }
 
+/// The whole app router with an in-memory session store.
+pub fn app(settings: Settings) -> axum::Router {
+    let sessions = session::layer(tower_sessions::MemoryStore::default(), &settings);
+    let state = AppState::new(settings, Arc::new(SystemClock)).expect("auth service");
+    router(state, sessions)
+}
+
 /// Sends one request through the whole app router.
 pub async fn send(settings: Settings, request: Request<Body>) -> (Response<()>, String) {
-    let response = router(AppState::new(settings))
+    let response = app(settings)
         .oneshot(request)
         .await
         .expect("the router never fails");

@@ -1,6 +1,7 @@
 //! The page frame: the header with the site name and navigation, and the footer.
 
 use super::theme_toggle::ThemeToggle;
+use crate::app::SessionResource;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -15,10 +16,27 @@ pub fn Header() -> impl IntoView {
                 </A>
                 <nav class="site-nav" aria-label="Main">
                     <A href="/" exact=true>"Home"</A>
+                    <UserLinks />
                 </nav>
                 <ThemeToggle />
             </div>
         </header>
+    }
+}
+
+/// Profile link for a signed-in person, a sign-in link otherwise.
+#[component]
+fn UserLinks() -> impl IntoView {
+    let session = expect_context::<SessionResource>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.0.await.ok().and_then(|info| info.user) {
+                    Some(_) => view! { <A href="/profile">"Profile"</A> }.into_any(),
+                    None => view! { <a href="/logto/sign-in" rel="external">"Sign in"</a> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

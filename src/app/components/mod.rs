@@ -2,4 +2,5 @@
 
 pub mod error_page;
 pub mod layout;
+pub mod sign_out_button;
 pub mod theme_toggle;

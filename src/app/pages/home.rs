@@ -1,10 +1,15 @@
-//! The home page: what this app is and what it does.
+//! The home page: signed out, "Sign in" and "Create account"; signed in, a greeting with links to
+//! the profile and sign-out. Links to the dev mailbox while the embedded provider sends codes there.
 
+use crate::app::api::{SessionSummary, StartSignIn, UserView};
+use crate::app::components::sign_out_button::SignOutButton;
+use crate::app::SessionResource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let session = expect_context::<SessionResource>();
     view! {
         <Title text="" />
         <section class="hero">
@@ -13,6 +18,18 @@ pub fn HomePage() -> impl IntoView {
                 "A Leptos full-stack app that signs people in through Logto's OpenID Connect flow. "
                 "Tokens stay on the server; the browser only ever holds a session cookie."
             </p>
+            <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Checking your session…"</p> }>
+                {move || Suspend::new(async move {
+                    match session.0.await {
+                        Ok(info) => view! { <Welcome info /> }.into_any(),
+                        Err(_) => view! {
+                            <p class="alert alert--error" role="alert">
+                                "We couldn't check your session. Reload the page to try again."
+                            </p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
         </section>
         <section class="cards" aria-label="What this app does">
             <article class="card">
@@ -28,5 +45,57 @@ pub fn HomePage() -> impl IntoView {
                 <p>"Admins configure AWS SES email and passwordless sign-in through Logto's Management API."</p>
             </article>
         </section>
+    }
+}
+
+#[component]
+fn Welcome(info: SessionSummary) -> impl IntoView {
+    let mailbox = info.mailbox_url.clone().map(|url| {
+        view! {
+            <p class="hint">
+                "Development mode: sign-in codes arrive in the "
+                <a href=url target="_blank" rel="noopener">"dev mailbox"</a>"."
+            </p>
+        }
+    });
+    match info.user {
+        Some(user) => view! { <SignedIn user /> {mailbox} }.into_any(),
+        None => view! { <SignedOut /> {mailbox} }.into_any(),
+    }
+}
+
+#[component]
+fn SignedIn(user: UserView) -> impl IntoView {
+    view! {
+        <div class="welcome" data-testid="welcome">
+            <p class="welcome__greeting">"Hello, " <strong>{user.display_name.clone()}</strong></p>
+            {user.email.map(|email| view! { <p class="muted">{email}</p> })}
+            <div class="actions">
+                <a href="/profile" class="button">"Your profile"</a>
+                <SignOutButton secondary=true />
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn SignedOut() -> impl IntoView {
+    let sign_in = ServerAction::<StartSignIn>::new();
+    let register = ServerAction::<StartSignIn>::new();
+    let busy = move || sign_in.pending().get() || register.pending().get();
+    view! {
+        <div class="actions">
+            <ActionForm action=sign_in attr:class="inline-form">
+                <button type="submit" class="button" disabled=busy data-testid="sign-in">
+                    {move || if sign_in.pending().get() { "Redirecting…" } else { "Sign in" }}
+                </button>
+            </ActionForm>
+            <ActionForm action=register attr:class="inline-form">
+                <input type="hidden" name="register" value="true" />
+                <button type="submit" class="button button--secondary" disabled=busy data-testid="create-account">
+                    {move || if register.pending().get() { "Redirecting…" } else { "Create account" }}
+                </button>
+            </ActionForm>
+        </div>
     }
 }

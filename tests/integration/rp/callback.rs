@@ -156,10 +156,7 @@ async fn replayed_state_is_rejected_and_not_redeemed_twice() {
 
     let signed = auth.complete_sign_in(&h.rp, &params).await.unwrap();
     assert_eq!(signed.tokens.claims.sub, "user-1");
-    assert_eq!(
-        auth.current_user().await.unwrap().unwrap().sub,
-        "user-1"
-    );
+    assert_eq!(auth.current_user().await.unwrap().unwrap().sub, "user-1");
     let replay = auth.complete_sign_in(&h.rp, &params).await;
     assert_eq!(replay.unwrap_err(), AuthError::UnknownTransaction);
     assert_eq!(h.provider.count(|c| &c.code_grants), 1);
@@ -243,10 +240,9 @@ async fn sign_in_rotates_the_session_id() {
 async fn discovery_issuer_mismatch_is_refused_then_retried() {
     let h = Harness::start().await;
     h.provider.knobs().discovery_issuer = "https://evil.example/oidc".into();
-    let result = h
-        .rp
-        .sign_in_url(leptos_logto::auth::SignInOptions::default())
-        .await;
+    let result =
+        h.rp.sign_in_url(leptos_logto::auth::SignInOptions::default())
+            .await;
     assert!(matches!(result, Err(AuthError::Discovery(_))), "{result:?}");
     assert_eq!(h.provider.count(|c| &c.discovery), 1);
 

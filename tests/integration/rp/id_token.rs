@@ -16,7 +16,10 @@ fn invalid(reason: IdTokenError) -> AuthError {
 }
 
 /// Signs valid claims changed by `change` with the published ES384 key and expects `reason`.
-async fn rejects_claims(change: impl FnOnce(&mut serde_json::Map<String, Value>), reason: IdTokenError) {
+async fn rejects_claims(
+    change: impl FnOnce(&mut serde_json::Map<String, Value>),
+    reason: IdTokenError,
+) {
     let h = Harness::start().await;
     let result = h
         .sign_in_with(|claims| {
@@ -58,7 +61,10 @@ async fn valid_es384_sign_in() {
     assert_eq!(claims.all.get("sid"), Some(&json!("sid-1")));
     assert_eq!(signed.return_to, "/profile");
     assert_eq!(signed.tokens.access_token.expose(), ACCESS);
-    assert_eq!(signed.tokens.refresh_token.as_ref().unwrap().expose(), REFRESH);
+    assert_eq!(
+        signed.tokens.refresh_token.as_ref().unwrap().expose(),
+        REFRESH
+    );
     assert_eq!(signed.tokens.id_token.expose(), id_token);
     assert_eq!(signed.tokens.access_token_expires_at, h.now() + 3600);
 
@@ -69,7 +75,10 @@ async fn valid_es384_sign_in() {
     assert_eq!(form["grant_type"], "authorization_code");
     assert_eq!(form["code"], CODE);
     assert_eq!(form["code_verifier"], verifier);
-    assert_eq!(form["redirect_uri"], "http://localhost:3000/logto/sign-in-callback");
+    assert_eq!(
+        form["redirect_uri"],
+        "http://localhost:3000/logto/sign-in-callback"
+    );
     assert_eq!(form["client_id"], super::provider::CLIENT_ID);
     assert!(!form.contains_key("client_secret"));
     use sha2::Digest as _;
@@ -78,7 +87,9 @@ async fn valid_es384_sign_in() {
         challenge
     );
     let basic = requests[0].authorization.as_deref().unwrap();
-    let pair = STANDARD.decode(basic.strip_prefix("Basic ").unwrap()).unwrap();
+    let pair = STANDARD
+        .decode(basic.strip_prefix("Basic ").unwrap())
+        .unwrap();
     assert_eq!(
         String::from_utf8(pair).unwrap(),
         "test-app:s3cr%3At%2F%2B%20%25"
@@ -130,7 +141,9 @@ async fn invalid_sig_rs256() {
 #[tokio::test]
 async fn idtoken_sig_none() {
     let h = Harness::start().await;
-    let result = h.sign_in_with(|claims| unsecured(Some("es-1"), claims)).await;
+    let result = h
+        .sign_in_with(|claims| unsecured(Some("es-1"), claims))
+        .await;
     assert_eq!(
         result.unwrap_err(),
         invalid(IdTokenError::DisallowedAlgorithm("none".into()))
@@ -200,7 +213,9 @@ async fn signing_key_rotation_is_accepted_after_exactly_one_refetch() {
 #[tokio::test]
 async fn kid_absent_multiple_jwks_is_rejected() {
     let h = Harness::start().await;
-    let result = h.sign_in_with(|claims| h.es.sign_with_kid(None, claims)).await;
+    let result = h
+        .sign_in_with(|claims| h.es.sign_with_kid(None, claims))
+        .await;
     assert_eq!(result.unwrap_err(), invalid(IdTokenError::AmbiguousKey));
 }
 

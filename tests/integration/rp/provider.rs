@@ -301,7 +301,9 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 
 async fn reply(reply: Reply) -> Response {
     match reply {
-        Reply::Json(status, body) => (StatusCode::from_u16(status).unwrap(), Json(body)).into_response(),
+        Reply::Json(status, body) => {
+            (StatusCode::from_u16(status).unwrap(), Json(body)).into_response()
+        }
         Reply::Raw(status, body) => (
             StatusCode::from_u16(status).unwrap(),
             [("content-type", "application/json")],
@@ -329,7 +331,11 @@ async fn token(
         authorization,
     });
     if !client_authenticated(&shared, &headers) {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        );
     }
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {
@@ -338,7 +344,10 @@ async fn token(
             reply(answer).await
         }
         Some("refresh_token") => {
-            shared.counters.refresh_grants.fetch_add(1, Ordering::SeqCst);
+            shared
+                .counters
+                .refresh_grants
+                .fetch_add(1, Ordering::SeqCst);
             let (answer, delay) = {
                 let knobs = shared.knobs.lock().unwrap();
                 (knobs.refresh_reply.clone(), knobs.refresh_delay)
@@ -346,7 +355,11 @@ async fn token(
             tokio::time::sleep(delay).await;
             reply(answer).await
         }
-        _ => oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "unsupported grant"),
+        _ => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "unsupported grant",
+        ),
     }
 }
 
@@ -357,7 +370,11 @@ async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Resp
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    shared.userinfo_authorizations.lock().unwrap().push(authorization);
+    shared
+        .userinfo_authorizations
+        .lock()
+        .unwrap()
+        .push(authorization);
     let body = shared.knobs.lock().unwrap().userinfo.clone();
     Json(body).into_response()
 }
@@ -377,7 +394,11 @@ async fn revocation(
         authorization,
     });
     if !client_authenticated(&shared, &headers) {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        );
     }
     StatusCode::OK.into_response()
 }

@@ -14,11 +14,7 @@ async fn exchange(h: &Harness, reply: Reply) -> AuthError {
     let (_, tx) = h.start_sign_in().await;
     h.provider.knobs().code_reply = reply;
     let verifier = tx.code_verifier.expose().to_owned();
-    let error = h
-        .rp
-        .finish_sign_in(&h.callback(&tx), tx)
-        .await
-        .unwrap_err();
+    let error = h.rp.finish_sign_in(&h.callback(&tx), tx).await.unwrap_err();
     assert_no_secrets(&error, &[CODE, &verifier, ACCESS, REFRESH]);
     assert_eq!(h.provider.count(|c| &c.code_grants), 1);
     error
@@ -27,8 +23,15 @@ async fn exchange(h: &Harness, reply: Reply) -> AuthError {
 #[tokio::test]
 async fn server_error_500() {
     let h = Harness::start().await;
-    let error = exchange(&h, Reply::Raw(500, "<html>Internal Server Error</html>".into())).await;
-    assert!(matches!(&error, AuthError::TokenEndpoint(m) if m.contains("500")), "{error}");
+    let error = exchange(
+        &h,
+        Reply::Raw(500, "<html>Internal Server Error</html>".into()),
+    )
+    .await;
+    assert!(
+        matches!(&error, AuthError::TokenEndpoint(m) if m.contains("500")),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -43,11 +46,7 @@ async fn invalid_grant_echoing_the_code_and_verifier() {
             "error_description": format!("code {CODE} with verifier {verifier} is invalid"),
         }),
     );
-    let error = h
-        .rp
-        .finish_sign_in(&h.callback(&tx), tx)
-        .await
-        .unwrap_err();
+    let error = h.rp.finish_sign_in(&h.callback(&tx), tx).await.unwrap_err();
     assert_no_secrets(&error, &[CODE, &verifier]);
     assert!(
         matches!(&error, AuthError::TokenEndpoint(m) if m.contains("invalid_grant") && m.contains("[redacted]")),
@@ -75,7 +74,11 @@ async fn stall_past_the_client_timeout() {
         "{error}"
     );
     assert!(error.is_transient());
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

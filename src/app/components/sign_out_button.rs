@@ -1,0 +1,23 @@
+//! The sign-out form: a POST to the `sign_out` server function that works without WASM, and shows
+//! a pending state while the server signs out.
+
+use crate::app::api::SignOut;
+use leptos::prelude::*;
+
+#[component]
+pub fn SignOutButton(#[prop(optional)] secondary: bool) -> impl IntoView {
+    let action = ServerAction::<SignOut>::new();
+    let pending = action.pending();
+    let class = if secondary {
+        "button button--secondary"
+    } else {
+        "button"
+    };
+    view! {
+        <ActionForm action=action attr:class="inline-form">
+            <button type="submit" class=class disabled=move || pending.get() data-testid="sign-out">
+                {move || if pending.get() { "Signing out…" } else { "Sign out" }}
+            </button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,114 @@
+//! `/profile` (signed in only): the user id, the ID-token claims, fresh userinfo, token and session
+//! lifetimes, a "Refresh tokens now" button and sign-out. A full page load while signed out is
+//! redirected by the server; in the browser, a 401 from the server function sends the person to
+//! sign in and back.
+
+use crate::app::api::{profile, ProfileData, RefreshTokens};
+use crate::app::components::sign_out_button::SignOutButton;
+use crate::app::format;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let data = Resource::new(|| (), |()| profile());
+    view! {
+        <Title text="Your profile" />
+        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading your profile…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(profile) => view! { <ProfileView profile /> }.into_any(),
+                    Err(_) => {
+                        send_to_sign_in();
+                        view! { <p class="muted">"Your session has ended. Taking you to sign in…"</p> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// A full navigation to sign in, coming back here afterwards.
+fn send_to_sign_in() {
+    #[cfg(feature = "hydrate")]
+    {
+        let _navigated = window()
+            .location()
+            .set_href("/logto/sign-in?return_to=/profile");
+    }
+}
+
+#[component]
+fn ProfileView(profile: ProfileData) -> impl IntoView {
+    let refresh = ServerAction::<RefreshTokens>::new();
+    let expires_at = RwSignal::new(profile.access_token_expires_at);
+    Effect::new(move |_| {
+        if let Some(Ok(new_expiry)) = refresh.value().get() {
+            expires_at.set(new_expiry);
+        }
+    });
+    let refresh_failed = move || matches!(refresh.value().get(), Some(Err(_)));
+    let user = profile.user.clone();
+    view! {
+        <section class="profile">
+            <h1>{user.display_name.clone()}</h1>
+            <dl class="facts">
+                <dt>"User ID"</dt>
+                <dd><code data-testid="user-id">{user.id.clone()}</code></dd>
+                <dt>"Email"</dt>
+                <dd>{user.email.clone().unwrap_or_else(|| "—".to_owned())}</dd>
+                <dt>"Role"</dt>
+                <dd>{if user.is_admin { "Administrator" } else { "Member" }}</dd>
+                <dt>"Access token expires"</dt>
+                <dd data-testid="access-expiry">{move || format::utc(expires_at.get())}</dd>
+                <dt>"Session"</dt>
+                <dd>
+                    "Ends after " {format::duration(profile.session_idle_timeout_secs)} " without activity, and "
+                    {format::duration(profile.session_absolute_lifetime_secs)} " after sign-in at the latest."
+                </dd>
+            </dl>
+            <div class="actions">
+                <ActionForm action=refresh attr:class="inline-form">
+                    <button type="submit" class="button" disabled=move || refresh.pending().get() data-testid="refresh">
+                        {move || if refresh.pending().get() { "Refreshing…" } else { "Refresh tokens now" }}
+                    </button>
+                </ActionForm>
+                <SignOutButton secondary=true />
+            </div>
+            <Show when=move || refresh.value().get().is_some_and(|result| result.is_ok())>
+                <p class="alert alert--success" role="status" data-testid="refreshed">
+                    "Tokens refreshed. The new access token expires " {move || format::utc(expires_at.get())} "."
+                </p>
+            </Show>
+            <Show when=refresh_failed>
+                <p class="alert alert--error" role="alert">
+                    "The tokens could not be refreshed. Sign in again if this keeps happening."
+                </p>
+            </Show>
+            <h2>"ID token claims"</h2>
+            <ClaimsTable claims=profile.claims.clone() testid="claims" />
+            <h2>"Userinfo (fetched just now)"</h2>
+            {match profile.userinfo {
+                Ok(claims) => view! { <ClaimsTable claims testid="userinfo" /> }.into_any(),
+                Err(message) => view! { <p class="alert alert--error" role="alert">{message}</p> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ClaimsTable(claims: Vec<(String, String)>, testid: &'static str) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="claims" data-testid=testid>
+                <thead><tr><th scope="col">"Claim"</th><th scope="col">"Value"</th></tr></thead>
+                <tbody>
+                    {claims
+                        .into_iter()
+                        .map(|(name, value)| view! { <tr><th scope="row"><code>{name}</code></th><td><code>{value}</code></td></tr> })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

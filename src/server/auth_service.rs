@@ -1,0 +1,226 @@
+//! The app's sign-in use cases over the relying-party core: start a sign-in, finish it at the
+//! callback, tell who is signed in (enforcing idle and absolute timeouts and refreshing tokens in
+//! single flight), refresh on demand, and sign out. Route handlers and server functions are thin
+//! adapters over this; it holds no Leptos types.
+
+use crate::auth::{
+    AuthError, AuthSession, CallbackParams, CurrentUser, FirstScreen, Refresher, RelyingParty,
+    RpConfig, SignInOptions, TokenSet,
+};
+use crate::clock::SharedClock;
+use crate::config::{SessionSettings, Settings};
+use tower_sessions::Session;
+use url::Url;
+
+pub struct AuthService {
+    rp: RelyingParty,
+    refresher: Refresher,
+    session: SessionSettings,
+    /// The dev mailbox of the embedded provider, when it is the one in use.
+    pub mailbox_url: Option<String>,
+}
+
+impl AuthService {
+    pub fn new(settings: &Settings, clock: SharedClock) -> Result<Self, AuthError> {
+        let base = settings.logto.base();
+        let (endpoint, mailbox_url) = match &settings.logto.endpoint {
+            Some(endpoint) => (endpoint.clone(), None),
+            None => (
+                settings.provider.base_url.clone(),
+                Some(format!("{}/dev/mailbox", settings.provider.base())),
+            ),
+        };
+        let parse =
+            |text: String| Url::parse(&text).map_err(|error| AuthError::Config(error.to_string()));
+        let config = RpConfig {
+            endpoint,
+            client_id: settings.logto.app_id.clone(),
+            client_secret: settings.logto.app_secret.clone(),
+            redirect_uri: parse(format!("{base}/logto/sign-in-callback"))?,
+            post_logout_redirect_uri: parse(base.to_owned())?,
+            extra_scopes: settings.logto.scopes.clone(),
+            resources: settings.logto.resources.clone(),
+            http_timeout: settings.logto.http_timeout,
+        };
+        Ok(Self {
+            rp: RelyingParty::new(config, clock)?,
+            refresher: Refresher::new(),
+            session: settings.session.clone(),
+            mailbox_url,
+        })
+    }
+
+    pub fn now(&self) -> u64 {
+        self.rp.now()
+    }
+
+    /// The provider URL to send the browser to; the transaction is kept in the session.
+    pub async fn begin(
+        &self,
+        session: &Session,
+        return_to: Option<&str>,
+        register: bool,
+    ) -> Result<Url, AuthError> {
+        let options = SignInOptions {
+            return_to: safe_return_to(return_to),
+            first_screen: register.then_some(FirstScreen::Register),
+            ..SignInOptions::default()
+        };
+        let (url, transaction) = self.rp.sign_in_url(options).await?;
+        AuthSession::new(session.clone())
+            .save_transaction(transaction)
+            .await?;
+        Ok(url)
+    }
+
+    /// Finishes the sign-in at the callback; returns where to go next.
+    pub async fn finish(
+        &self,
+        session: &Session,
+        params: &CallbackParams,
+    ) -> Result<String, AuthError> {
+        let signed_in = AuthSession::new(session.clone())
+            .complete_sign_in(&self.rp, params)
+            .await?;
+        Ok(safe_return_to(Some(&signed_in.return_to)))
+    }
+
+    /// The signed-in user and live tokens, or `None`: ends sessions past their idle or absolute
+    /// limit, refreshes tokens close to expiry (one refresh per session however many requests).
+    pub async fn current(
+        &self,
+        session: &Session,
+    ) -> Result<Option<(CurrentUser, TokenSet)>, AuthError> {
+        let auth = AuthSession::new(session.clone());
+        if auth.tokens().await?.is_none() {
+            return Ok(None);
+        }
+        let now = self.now();
+        if !auth
+            .is_valid(
+                now,
+                self.session.idle_timeout,
+                self.session.absolute_lifetime,
+            )
+            .await?
+        {
+            auth.sign_out().await?;
+            return Ok(None);
+        }
+        match self.refresher.fresh_tokens(&auth, &self.rp).await {
+            Ok(Some(tokens)) => {
+                auth.touch(now).await?;
+                Ok(Some((CurrentUser::from_claims(&tokens.claims), tokens)))
+            }
+            Ok(None) | Err(AuthError::SignedOut) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Fresh claims from the userinfo endpoint.
+    pub async fn userinfo(&self, tokens: &TokenSet) -> Result<serde_json::Value, AuthError> {
+        self.rp.userinfo(tokens).await
+    }
+
+    /// Refreshes now, whatever the expiry; returns the new token set.
+    pub async fn refresh_now(&self, session: &Session) -> Result<Option<TokenSet>, AuthError> {
+        let auth = AuthSession::new(session.clone());
+        let Some(tokens) = auth.tokens().await? else {
+            return Ok(None);
+        };
+        match self.rp.refresh(&tokens).await {
+            Ok(fresh) => {
+                auth.replace_tokens(&fresh).await?;
+                Ok(Some(fresh))
+            }
+            Err(AuthError::SignedOut) => {
+                auth.sign_out().await?;
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Ends the session here, revokes the refresh token, and returns the provider's end-session
+    /// URL (with `id_token_hint`, `client_id`, `post_logout_redirect_uri` and `state`).
+    pub async fn sign_out(&self, session: &Session) -> Result<Url, AuthError> {
+        let tokens = AuthSession::new(session.clone()).sign_out().await?;
+        if let Some(refresh_token) = tokens
+            .as_ref()
+            .and_then(|tokens| tokens.refresh_token.as_ref())
+        {
+            self.rp.revoke(refresh_token).await;
+        }
+        let state = crate::idp::random::token();
+        self.rp
+            .end_session_url(tokens.as_ref().map(|tokens| &tokens.id_token), &state)
+            .await
+    }
+
+    pub fn session_settings(&self) -> &SessionSettings {
+        &self.session
+    }
+}
+
+/// A same-origin path to return to after sign-in, else `/` (security.md "Redirects"): one leading
+/// `/`, not `//` or `/\`, no scheme, no control or space characters — checked before and after
+/// percent-decoding.
+pub fn safe_return_to(input: Option<&str>) -> String {
+    let Some(path) = input else {
+        return "/".to_owned();
+    };
+    let acceptable = |candidate: &str| {
+        candidate.starts_with('/')
+            && !candidate.starts_with("//")
+            && !candidate.starts_with("/\\")
+            && !candidate.contains('\\')
+            && !candidate
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace())
+            && candidate.len() <= 2048
+    };
+    let decoded = urlencoding::decode(path)
+        .map(|text| text.into_owned())
+        .unwrap_or_default();
+    if acceptable(path) && acceptable(&decoded) {
+        path.to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return_to;
+
+    #[test]
+    fn open_redirect_probes_fall_back_to_the_home_page() {
+        for probe in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/%09/evil.example",
+            "javascript:alert(1)",
+            "%2F%2Fevil.example",
+            "/%2F%2Fevil.example",
+            "/%5Cevil.example",
+            "/ profile",
+            "",
+        ] {
+            assert_eq!(safe_return_to(Some(probe)), "/", "{probe}");
+        }
+        assert_eq!(safe_return_to(None), "/");
+    }
+
+    #[test]
+    fn same_origin_paths_are_kept() {
+        for path in [
+            "/",
+            "/profile",
+            "/settings/sign-in-experience?tab=email",
+            "/a/b#c",
+        ] {
+            assert_eq!(safe_return_to(Some(path)), path);
+        }
+    }
+}

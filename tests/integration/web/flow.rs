@@ -1,0 +1,325 @@
+//! Sign-in through the app, and the web-layer security requirements of security.md.
+
+use super::world::*;
+use http::StatusCode;
+
+const ORIGIN: &str = APP_BASE;
+
+#[tokio::test]
+async fn sign_in_lands_on_return_to_with_a_new_session_and_the_profile_shows_the_user() {
+    let world = World::start().await;
+    let mut jar = Jar::default();
+    // Anonymous pages create no session.
+    world.get(&mut jar, "/").await;
+    assert!(
+        jar.session().is_none(),
+        "no session cookie for an anonymous visit"
+    );
+
+    let protected = world.get(&mut jar, "/profile").await;
+    assert_eq!(protected.status, StatusCode::FOUND);
+    assert_eq!(protected.location(), "/logto/sign-in?return_to=%2Fprofile");
+
+    let landed = world
+        .sign_in(
+            &mut jar,
+            "ada@example.com",
+            "/logto/sign-in?return_to=/profile",
+        )
+        .await;
+    assert_eq!(landed.status, StatusCode::SEE_OTHER, "{}", landed.body);
+    assert_eq!(landed.location(), "/profile");
+    assert_eq!(landed.headers["referrer-policy"], "no-referrer");
+    let cookie = landed
+        .headers
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("leptos_logto_session="))
+        .expect("session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+
+    let profile = world.get(&mut jar, "/profile").await;
+    assert_eq!(profile.status, StatusCode::OK);
+    assert!(profile.body.contains("User ID"), "{}", profile.body);
+    assert!(profile.body.contains("ada@example.com"));
+    assert_eq!(profile.headers["cache-control"], "no-store");
+
+    let home = world.get(&mut jar, "/").await;
+    assert!(home.body.contains("Hello, "), "{}", home.body);
+}
+
+#[tokio::test]
+async fn server_functions_answer_401_when_signed_out() {
+    let world = World::start().await;
+    let mut jar = Jar::default();
+    for path in ["/api/profile", "/api/refresh"] {
+        let reply = world.post(&mut jar, path, "", Some(ORIGIN)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{path}: {}",
+            reply.body
+        );
+    }
+    let session = world.post(&mut jar, "/api/session", "", Some(ORIGIN)).await;
+    assert_eq!(session.status, StatusCode::OK);
+    assert!(session.body.contains("\"user\":null"), "{}", session.body);
+}
+
+#[tokio::test]
+async fn refresh_server_function_returns_a_new_expiry() {
+    let world = World::start().await;
+    let mut jar = Jar::default();
+    world
+        .sign_in(&mut jar, "ada@example.com", "/logto/sign-in")
+        .await;
+    let before = world.recorded_tokens().len();
+    let reply = world.post(&mut jar, "/api/refresh", "", Some(ORIGIN)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(reply.body.trim().parse::<u64>().is_ok(), "{}", reply.body);
+    assert!(
+        world.recorded_tokens().len() > before,
+        "a refresh request reached the provider"
+    );
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_and_change_nothing() {
+    let world = World::start().await;
+    let mut jar = Jar::default();
+    world
+        .sign_in(&mut jar, "ada@example.com", "/logto/sign-in")
+        .await;
+    for path in [
+        "/api/sign-out",
+        "/api/refresh",
+        "/api/sign-in",
+        "/api/session",
+    ] {
+        let evil = world
+            .post(&mut jar, path, "", Some("https://evil.example"))
+            .await;
+        assert_eq!(evil.status, StatusCode::FORBIDDEN, "{path}");
+        let no_origin = world.post(&mut jar, path, "", None).await;
+        assert_eq!(
+            no_origin.status,
+            StatusCode::FORBIDDEN,
+            "{path} without Origin"
+        );
+    }
+    // Still signed in.
+    assert_eq!(world.get(&mut jar, "/profile").await.status, StatusCode::OK);
+    // A GET can never sign out: it shows a page with a button.
+    let page = world.get(&mut jar, "/logto/sign-out").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Sign out"));
+    assert_eq!(world.get(&mut jar, "/profile").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session_revokes_and_redirects_to_end_session() {
+    let world = World::start().await;
+    let mut jar = Jar::default();
+    world
+        .sign_in(&mut jar, "ada@example.com", "/logto/sign-in")
+        .await;
+    let old_cookie = jar.clone();
+    let reply = world.post_form(&mut jar, "/api/sign-out", "").await;
+    assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
+    let location = reply.location();
+    assert!(
+        location.starts_with(&format!("{}/oidc/session/end?", world.provider_base)),
+        "{location}"
+    );
+    for param in [
+        "id_token_hint=",
+        "client_id=leptos-logto-dev",
+        "post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A3000",
+        "state=",
+    ] {
+        assert!(location.contains(param), "{param} in {location}");
+    }
+    assert_eq!(
+        world.get(&mut jar, "/profile").await.status,
+        StatusCode::FOUND
+    );
+    // The old cookie replayed is not signed in.
+    let mut replay = old_cookie;
+    assert_eq!(
+        world.get(&mut replay, "/profile").await.status,
+        StatusCode::FOUND
+    );
+}
+
+#[tokio::test]
+async fn sign_in_and_sign_out_server_functions_redirect_the_wasm_client_too() {
+    let world = World::start().await;
+    let mut jar = Jar::default();
+    let reply = world
+        .post(&mut jar, "/api/sign-in", "register=true", Some(ORIGIN))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.headers.contains_key("serverfnredirect"));
+    let location = reply.location();
+    assert!(
+        location.starts_with(&format!("{}/oidc/auth?", world.provider_base)),
+        "{location}"
+    );
+    assert!(location.contains("first_screen=register"));
+    let plain = world.post_form(&mut jar, "/api/sign-in", "").await;
+    assert_eq!(plain.status, StatusCode::FOUND);
+    assert!(!plain.location().contains("first_screen"));
+}
+
+#[tokio::test]
+async fn a_planted_session_id_is_not_authenticated_after_sign_in() {
+    let world = World::start().await;
+    let mut jar = Jar::default();
+    // The attacker's pre-login session: one with a pending transaction.
+    let start = world.get(&mut jar, "/logto/sign-in").await;
+    assert_eq!(start.status, StatusCode::SEE_OTHER);
+    let planted = jar.session().expect("a session holds the transaction");
+    let callback = world
+        .provider_sign_in(&start.location(), "victim@example.com")
+        .await;
+    let landed = world
+        .get(&mut jar, callback.strip_prefix(APP_BASE).unwrap())
+        .await;
+    assert_eq!(landed.status, StatusCode::SEE_OTHER);
+    let cycled = jar.session().unwrap();
+    assert_ne!(cycled, planted, "the session id changes at sign-in");
+    let mut attacker = Jar::default();
+    attacker
+        .0
+        .insert("leptos_logto_session".to_owned(), planted);
+    assert_eq!(
+        world.get(&mut attacker, "/profile").await.status,
+        StatusCode::FOUND
+    );
+}
+
+#[tokio::test]
+async fn callback_failures_end_on_a_clean_error_page() {
+    let world = World::start().await;
+    let mut jar = Jar::default();
+    // Cancelled at the provider (with our state and the right iss).
+    let start = world.get(&mut jar, "/logto/sign-in").await;
+    let authorize = url::Url::parse(&start.location()).unwrap();
+    let state = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let iss = format!("{}/oidc", world.provider_base);
+    let cancelled = format!(
+        "/logto/sign-in-callback?error=access_denied&error_description=%3Cscript%3E&state={state}&iss={}",
+        urlencoding::encode(&iss)
+    );
+    let reply = world.get(&mut jar, &cancelled).await;
+    assert_eq!(reply.location(), "/sign-in-error?reason=cancelled");
+    let page = world.get(&mut jar, "/sign-in-error?reason=cancelled").await;
+    assert!(page.body.contains("Sign-in was cancelled"));
+    assert!(page.body.contains("Try again"));
+    assert!(!page.body.contains("<script>"));
+
+    // Tampered and replayed state.
+    let start = world.get(&mut jar, "/logto/sign-in").await;
+    let callback = world
+        .provider_sign_in(&start.location(), "ada@example.com")
+        .await;
+    let path = callback.strip_prefix(APP_BASE).unwrap().to_owned();
+    let tampered = path.replace("state=", "state=x");
+    assert_eq!(
+        world.get(&mut jar, &tampered).await.location(),
+        "/sign-in-error?reason=invalid_request"
+    );
+    assert_eq!(
+        world.get(&mut jar, &path).await.location(),
+        "/profile".replace("/profile", "/")
+    );
+    assert_eq!(
+        world.get(&mut jar, &path).await.location(),
+        "/sign-in-error?reason=invalid_request",
+        "replayed"
+    );
+}
+
+#[tokio::test]
+async fn open_redirect_probes_land_on_the_home_page() {
+    let world = World::start().await;
+    for probe in [
+        "https://evil.example",
+        "//evil.example",
+        "/%5Cevil.example",
+        "/%09/evil.example",
+        "javascript:alert(1)",
+        "%2F%2Fevil.example",
+    ] {
+        let mut jar = Jar::default();
+        let start = format!("/logto/sign-in?return_to={}", urlencoding::encode(probe));
+        let landed = world.sign_in(&mut jar, "ada@example.com", &start).await;
+        assert_eq!(landed.location(), "/", "{probe}");
+    }
+}
+
+#[tokio::test]
+async fn no_token_reaches_a_page_a_server_function_a_header_or_the_log() {
+    let logs = crate::logs::capture();
+    let world = World::start().await;
+    let mut jar = Jar::default();
+    world
+        .sign_in(
+            &mut jar,
+            "ada@example.com",
+            "/logto/sign-in?return_to=/profile",
+        )
+        .await;
+    let mut seen = Vec::new();
+    for path in [
+        "/",
+        "/profile",
+        "/logto/sign-out",
+        "/sign-in-error?reason=expired",
+        "/nowhere",
+        "/healthz",
+    ] {
+        seen.push(world.get(&mut jar, path).await);
+    }
+    for path in [
+        "/api/session",
+        "/api/profile",
+        "/api/refresh",
+        "/api/session",
+    ] {
+        seen.push(world.post(&mut jar, path, "", Some(ORIGIN)).await);
+    }
+    seen.push(
+        world
+            .post(&mut jar, "/api/sign-out", "", Some(ORIGIN))
+            .await,
+    );
+    let tokens = world.recorded_tokens();
+    assert!(tokens.len() >= 4, "tokens were recorded: {}", tokens.len());
+    let log_text = logs.text();
+    for token in &tokens {
+        for reply in &seen {
+            assert!(!reply.body.contains(token.as_str()), "a token in a body");
+            for (name, value) in &reply.headers {
+                let value = value.to_str().unwrap_or_default();
+                // The end-session redirect carries the ID token as id_token_hint, by design of
+                // RP-initiated logout; nothing else may.
+                if name == http::header::LOCATION && value.contains("/oidc/session/end?") {
+                    continue;
+                }
+                assert!(!value.contains(token.as_str()), "a token in header {name}");
+            }
+        }
+        assert!(!log_text.contains(token.as_str()), "a token in the log");
+    }
+    assert!(!jar.header().contains(tokens[0].as_str()));
+}

@@ -1,0 +1,284 @@
+//! A provider on 127.0.0.1:0 (memory store) whose token responses are recorded, and the app
+//! router (in-memory sessions) pointed at it, with a cookie-keeping "browser" for each side.
+
+use axum::body::Body;
+use axum::Router;
+use http::{header, HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use leptos_logto::clock::SystemClock;
+use leptos_logto::idp::clients::{Application, ApplicationType, Clients};
+use leptos_logto::idp::store::memory::MemoryStore;
+use leptos_logto::idp::{Provider, ProviderConfig};
+use leptos_logto::secret::Secret;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+
+pub const APP_BASE: &str = "http://localhost:3000";
+
+pub struct World {
+    pub provider_base: String,
+    pub app: Router,
+    /// Every token string the provider handed out.
+    pub tokens: Arc<Mutex<Vec<String>>>,
+    http: reqwest::Client,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn location(&self) -> String {
+        self.headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// Cookies of one browser at the app.
+#[derive(Default, Clone)]
+pub struct Jar(pub HashMap<String, String>);
+
+impl Jar {
+    pub fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn absorb(&mut self, headers: &HeaderMap) {
+        for value in headers.get_all(header::SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let (name, value) = text.split(';').next().unwrap().split_once('=').unwrap();
+            if value.is_empty() || text.contains("Max-Age=0") {
+                self.0.remove(name);
+            } else {
+                self.0.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    pub fn session(&self) -> Option<String> {
+        self.0.get("leptos_logto_session").cloned()
+    }
+}
+
+impl World {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let provider_base = format!("http://{}", listener.local_addr().unwrap());
+        let clients = Clients::load(
+            vec![Application {
+                id: "leptos-logto-dev".to_owned(),
+                secret: Secret::new("dev-only-app-secret-not-for-production"),
+                name: "App".to_owned(),
+                kind: ApplicationType::Traditional,
+                redirect_uris: vec![format!("{APP_BASE}/logto/sign-in-callback")],
+                post_logout_redirect_uris: vec![APP_BASE.to_owned()],
+            }],
+            None,
+        )
+        .unwrap();
+        let config = ProviderConfig {
+            base_url: provider_base.clone(),
+            admin_emails: vec![],
+        };
+        let provider = Provider::new(
+            config,
+            Arc::new(MemoryStore::new()),
+            Arc::new(SystemClock),
+            clients,
+        )
+        .await
+        .unwrap();
+        let tokens = Arc::new(Mutex::new(Vec::new()));
+        let recorder = record_tokens(Arc::clone(&tokens));
+        let router = provider.router().layer(axum::middleware::from_fn(recorder));
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+        let settings = crate::support::settings(&[("LOGTO_ENDPOINT", &provider_base)]);
+        let app = crate::support::app(settings);
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            provider_base,
+            app,
+            tokens,
+            http,
+        }
+    }
+
+    pub async fn app_request(&self, jar: &mut Jar, request: Request<Body>) -> Reply {
+        let mut request = request;
+        if !jar.0.is_empty() {
+            request
+                .headers_mut()
+                .insert(header::COOKIE, jar.header().parse().unwrap());
+        }
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        jar.absorb(&parts.headers);
+        let bytes = body.collect().await.unwrap().to_bytes();
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, jar: &mut Jar, path: &str) -> Reply {
+        self.app_request(jar, Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// A same-origin POST to a server function (form-encoded, as `ActionForm` sends it).
+    pub async fn post(&self, jar: &mut Jar, path: &str, body: &str, origin: Option<&str>) -> Reply {
+        let mut builder =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(origin) = origin {
+            builder = builder.header(header::ORIGIN, origin);
+        }
+        self.app_request(jar, builder.body(Body::from(body.to_owned())).unwrap())
+            .await
+    }
+
+    /// A plain HTML form POST (no WASM): the browser accepts HTML and follows redirects.
+    pub async fn post_form(&self, jar: &mut Jar, path: &str, body: &str) -> Reply {
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header(header::ORIGIN, APP_BASE)
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        self.app_request(jar, request).await
+    }
+
+    /// Signs `email` in through the app: returns the reply of the callback.
+    pub async fn sign_in(&self, jar: &mut Jar, email: &str, start_path: &str) -> Reply {
+        let start = self.get(jar, start_path).await;
+        assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.body);
+        let authorize = start.location();
+        assert!(authorize.starts_with(&self.provider_base), "{authorize}");
+        let callback = self.provider_sign_in(&authorize, email).await;
+        let path = callback
+            .strip_prefix(APP_BASE)
+            .expect("callback to the app")
+            .to_owned();
+        self.get(jar, &path).await
+    }
+
+    /// The person's part at the provider; returns the callback URL it redirects to.
+    pub async fn provider_sign_in(&self, authorize: &str, email: &str) -> String {
+        let mut cookies: Vec<String> = Vec::new();
+        let keep = |response: &reqwest::Response, cookies: &mut Vec<String>| {
+            for value in response.headers().get_all(reqwest::header::SET_COOKIE) {
+                let pair = value
+                    .to_str()
+                    .unwrap()
+                    .split(';')
+                    .next()
+                    .unwrap()
+                    .to_owned();
+                cookies.push(pair);
+            }
+        };
+        let start = self.http.get(authorize).send().await.unwrap();
+        keep(&start, &mut cookies);
+        let location = start.headers()[reqwest::header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        if location.starts_with(APP_BASE) {
+            return location; // already signed in at the provider
+        }
+        let base = &self.provider_base;
+        let sent = self
+            .http
+            .post(format!("{base}/sign-in/email"))
+            .header("cookie", cookies.join("; "))
+            .form(&[("email", email)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), 303);
+        let mails: serde_json::Value = self
+            .http
+            .get(format!("{base}/dev/mailbox.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mail = mails
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["to"] == email)
+            .expect("mail sent");
+        let code: String = mail["subject"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        let done = self
+            .http
+            .post(format!("{base}/sign-in/verify"))
+            .header("cookie", cookies.join("; "))
+            .form(&[("code", code.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), 303);
+        done.headers()[reqwest::header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub fn recorded_tokens(&self) -> Vec<String> {
+        self.tokens.lock().unwrap().clone()
+    }
+}
+
+/// Middleware for the provider: remembers every token in token-endpoint responses.
+fn record_tokens(
+    tokens: Arc<Mutex<Vec<String>>>,
+) -> impl Fn(
+    axum::extract::Request,
+    axum::middleware::Next,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    move |request, next| {
+        let tokens = Arc::clone(&tokens);
+        Box::pin(async move {
+            let is_token = request.uri().path() == "/oidc/token";
+            let response = next.run(request).await;
+            if !is_token {
+                return response;
+            }
+            let (parts, body) = response.into_parts();
+            let bytes = body.collect().await.unwrap().to_bytes();
+            if let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                for key in ["access_token", "refresh_token", "id_token"] {
+                    if let Some(value) = json[key].as_str() {
+                        tokens.lock().unwrap().push(value.to_owned());
+                    }
+                }
+            }
+            axum::response::Response::from_parts(parts, Body::from(bytes))
+        })
+    }
+}
