@@ -28,12 +28,14 @@ impl PagePolicy {
             let port = settings.site.reload_port;
             connect_src.push_str(&format!(" ws://localhost:{port} ws://127.0.0.1:{port}"));
         }
-        let mut form_action = "'self'".to_owned();
-        if let Some(endpoint) = &settings.logto.endpoint {
-            // Sign-in and sign-out forms redirect to Logto; browsers check form-action on redirects.
-            form_action.push(' ');
-            form_action.push_str(&endpoint.origin().ascii_serialization());
-        }
+        // Sign-in and sign-out forms redirect to Logto (or the embedded provider); browsers check
+        // form-action on redirects.
+        let provider = settings
+            .logto
+            .endpoint
+            .as_ref()
+            .unwrap_or(&settings.provider.base_url);
+        let form_action = format!("'self' {}", provider.origin().ascii_serialization());
         Self {
             connect_src,
             form_action,

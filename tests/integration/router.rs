@@ -39,6 +39,10 @@ async fn home_page_is_rendered_with_a_nonce_bound_csp() {
         csp.contains("ws://localhost:3100"),
         "dev live reload allowed: {csp}"
     );
+    assert!(
+        csp.contains("form-action 'self' http://127.0.0.1:3001"),
+        "the embedded provider may receive form redirects: {csp}"
+    );
 }
 
 #[tokio::test]

@@ -41,6 +41,7 @@ pub fn page_with_script(
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"color-scheme\" content=\"light dark\">\
          <title>{title} · Identity provider</title>\
+         <link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\
          <link rel=\"stylesheet\" href=\"/static/provider.css\"></head><body>\
          <header class=\"site-header\"><div class=\"site-header__inner\">\
          <span class=\"brand\"><span class=\"brand__mark\" aria-hidden=\"true\">◆</span>\

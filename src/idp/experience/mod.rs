@@ -11,8 +11,9 @@ pub mod codes;
 pub mod html;
 
 use super::connectors::{EmailMessage, UsageType};
-use super::endpoints::authorize::{issue_code_redirect, see_other};
+use super::endpoints::authorize::{issue_code_redirect, redirect_error, see_other};
 use super::endpoints::cookies;
+use super::protocol::error::OAuthError;
 use super::protocol::records::{InteractionRecord, SessionRecord, SESSION_TTL};
 use super::random;
 use super::store::{Kind, Record};
@@ -34,9 +35,12 @@ pub fn routes() -> Router<Provider> {
         .route("/sign-in/email", post(submit_email))
         .route("/sign-in/verify", get(verify_page).post(submit_code))
         .route("/sign-in/resend", post(resend))
+        .route("/sign-in/cancel", get(cancel))
         .route("/dev/mailbox", get(mailbox_page))
         .route("/dev/mailbox.json", get(mailbox_json))
         .route("/static/provider.css", get(stylesheet))
+        .route("/static/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
 }
 
 /// The interaction this browser is in, with its storage handle.
@@ -192,7 +196,8 @@ fn render_email_form(
          <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required autofocus \
          value=\"{email}\" aria-describedby=\"email-hint\"{invalid}>\
          <p class=\"hint\" id=\"email-hint\">We only use it to send you sign-in codes.</p></div>\
-         <button type=\"submit\">Continue</button></form><p class=\"switch\">{switch}</p>",
+         <button type=\"submit\">Continue</button></form><p class=\"switch\">{switch}</p>\
+         <p class=\"switch\"><a href=\"/sign-in/cancel\">Cancel and go back</a></p>",
         alert = alert(error),
         email = escape(email),
         invalid = if error.is_some() { " aria-invalid=\"true\"" } else { "" },
@@ -324,7 +329,8 @@ fn render_code_form(
          <button type=\"submit\">Verify and continue</button></form>\
          <form method=\"post\" action=\"/sign-in/resend\" class=\"switch\">Didn't get it? \
          <button type=\"submit\" id=\"resend\" class=\"link-button\" data-wait=\"{wait}\">Send a new code</button></form>\
-         <p class=\"switch\"><a href=\"/sign-in\">Use another email address</a></p>",
+         <p class=\"switch\"><a href=\"/sign-in\">Use another email address</a> · \
+         <a href=\"/sign-in/cancel\">Cancel and go back</a></p>",
         email = escape(email),
         alert = alert(error),
         invalid = if error.is_some() { " aria-invalid=\"true\"" } else { "" },
@@ -489,6 +495,39 @@ async fn resend(State(provider): State<Provider>, headers: HeaderMap) -> Respons
     }
 }
 
+/// The person gives up: the application hears `access_denied` (with its `state` and `iss`).
+async fn cancel(State(provider): State<Provider>, headers: HeaderMap) -> Response {
+    let current = match current(&provider, &headers).await {
+        Ok(Some(current)) => current,
+        Ok(None) => return expired(),
+        Err(response) => return response,
+    };
+    if let Err(error) = provider
+        .store
+        .destroy(Kind::Interaction, &current.handle)
+        .await
+    {
+        tracing::warn!(%error, "could not delete a cancelled interaction");
+    }
+    let params = &current.record.params;
+    let mut response = redirect_error(
+        &provider,
+        &params.redirect_uri,
+        params.state.as_deref(),
+        &OAuthError::AccessDenied("the person cancelled the sign-in".to_owned()),
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set(
+            cookies::INTERACTION,
+            "",
+            0,
+            provider.config.secure_cookies(),
+        ),
+    );
+    response
+}
+
 async fn mailbox_page(State(provider): State<Provider>) -> Response {
     let mails = match provider.store.list_mail(50).await {
         Ok(mails) => mails,
@@ -527,6 +566,17 @@ async fn mailbox_json(State(provider): State<Provider>) -> Response {
         }
         Err(error) => internal(error),
     }
+}
+
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../../public/favicon.svg"),
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {

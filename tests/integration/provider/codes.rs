@@ -294,3 +294,22 @@ impl std::io::Write for LogWriter {
         Ok(())
     }
 }
+
+#[tokio::test]
+async fn cancelling_sends_access_denied_back_with_state_and_iss() {
+    let h = Harness::new().await;
+    let mut browser = Browser::default();
+    h.get(Some(&mut browser), &h.authorize_uri(&[])).await;
+    let page = h.get(Some(&mut browser), "/sign-in").await;
+    assert!(page.body.contains("/sign-in/cancel"));
+    let reply = h.get(Some(&mut browser), "/sign-in/cancel").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(reply.location().starts_with(CALLBACK));
+    assert_eq!(
+        reply.location_param("error").as_deref(),
+        Some("access_denied")
+    );
+    assert_eq!(reply.location_param("state").as_deref(), Some("state-123"));
+    assert_eq!(reply.location_param("iss").as_deref(), Some(ISSUER));
+    assert!(!browser.has("idp_interaction"));
+}
