@@ -1,6 +1,9 @@
 //! A Leptos 0.8 full-stack app that signs people in through Logto. `app` is the UI, compiled for
 //! the server (SSR) and the browser (hydrate); everything else is server-only.
 
+// Leptos views are deeply nested types; the settings form exceeds the default limit.
+#![recursion_limit = "256"]
+
 pub mod app;
 
 #[cfg(feature = "ssr")]
@@ -11,6 +14,8 @@ pub mod clock;
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod idp;
+#[cfg(feature = "ssr")]
+pub mod management;
 #[cfg(feature = "ssr")]
 pub mod secret;
 #[cfg(feature = "ssr")]

@@ -81,3 +81,12 @@ ensure_end2end_packages() {
     cp end2end/package-lock.json "$stamp"
   fi
 }
+
+# moto's server: a real SES-compatible endpoint (with SigV4 checking) for the connector tests.
+ensure_moto() {
+  if ! command -v moto_server >/dev/null 2>&1 || ! python3 -c "import moto, boto3" 2>/dev/null; then
+    say "installing moto[server] (SES-compatible test endpoint) from PyPI"
+    python3 -m pip install --quiet 'moto[server]>=5'
+    hash -r
+  fi
+}

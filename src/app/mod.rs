@@ -6,6 +6,7 @@ pub mod api;
 pub mod components;
 pub mod format;
 pub mod pages;
+pub mod settings_api;
 
 use components::layout::{Footer, Header};
 use components::theme_toggle::initial_theme;
@@ -15,8 +16,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use leptos_router::SsrMode;
 use pages::{
-    home::HomePage, not_found::NotFoundPage, profile::ProfilePage, sign_in_error::SignInErrorPage,
-    sign_out::SignOutPage,
+    home::HomePage, not_found::NotFoundPage, profile::ProfilePage, settings::SettingsPage,
+    sign_in_error::SignInErrorPage, sign_out::SignOutPage,
 };
 
 /// Who is signed in, loaded once per page and shared by the header and the pages.
@@ -81,6 +82,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage />
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/sign-in-error") view=SignInErrorPage />
+                    <Route
+                        path=path!("/settings/sign-in-experience")
+                        view=SettingsPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("/logto/sign-out") view=SignOutPage />
                 </Routes>
             </main>

@@ -74,6 +74,18 @@ pub const LOGTO_BASE_URL: Key = Key {
     default: Some("http://localhost:3000"),
     doc: "The app's public base URL; the sign-in callback and post-logout URIs derive from it.",
 };
+pub const LOGTO_M2M_APP_ID: Key = Key {
+    toml: "logto.m2m_app_id",
+    env: "LOGTO_M2M_APP_ID",
+    default: None,
+    doc: "Machine-to-machine app for the Management API (settings page). Unset: settings unavailable.",
+};
+pub const LOGTO_M2M_APP_SECRET: Key = Key {
+    toml: "logto.m2m_app_secret",
+    env: "LOGTO_M2M_APP_SECRET",
+    default: None,
+    doc: "Its secret (never logged or shown).",
+};
 pub const LOGTO_SCOPES: Key = Key {
     toml: "logto.scopes",
     env: "LOGTO_SCOPES",
@@ -128,6 +140,12 @@ pub const PROVIDER_ADMIN_EMAILS: Key = Key {
     default: Some(""),
     doc: "Comma-separated addresses that get the `admin` role. Empty: the first account created is admin.",
 };
+pub const PROVIDER_SECRETS_KEY_FILE: Key = Key {
+    toml: "provider.secrets_key_file",
+    env: "PROVIDER_SECRETS_KEY_FILE",
+    default: None,
+    doc: "File with the key that encrypts connector secrets at rest. Unset in DEV: generated in the data directory.",
+};
 pub const PROVIDER_APPLICATIONS_FILE: Key = Key {
     toml: "provider.applications_file",
     env: "PROVIDER_APPLICATIONS_FILE",
@@ -159,6 +177,8 @@ pub const ALL: &[Key] = &[
     LOGTO_APP_ID,
     LOGTO_APP_SECRET,
     LOGTO_BASE_URL,
+    LOGTO_M2M_APP_ID,
+    LOGTO_M2M_APP_SECRET,
     LOGTO_SCOPES,
     LOGTO_RESOURCES,
     LOGTO_HTTP_TIMEOUT,
@@ -169,6 +189,7 @@ pub const ALL: &[Key] = &[
     PROVIDER_BASE_URL,
     PROVIDER_ADMIN_EMAILS,
     PROVIDER_APPLICATIONS_FILE,
+    PROVIDER_SECRETS_KEY_FILE,
     LOG_FILTER,
     LOG_FORMAT,
 ];

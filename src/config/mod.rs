@@ -17,6 +17,8 @@ use url::Url;
 
 /// The development app secret shipped in `Leptos.toml`; refused in production.
 pub const DEV_APP_SECRET: &str = "dev-only-app-secret-not-for-production";
+/// The development machine-to-machine secret shipped in `Leptos.toml`; refused in production.
+pub const DEV_M2M_SECRET: &str = "dev-only-m2m-secret-not-for-production";
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -38,6 +40,8 @@ pub struct ProviderSettings {
     /// Lower-cased addresses that get the `admin` role.
     pub admin_emails: Vec<String>,
     pub applications_file: Option<PathBuf>,
+    /// Key file for connector secrets; `None` in DEV means "generate in the data directory".
+    pub secrets_key_file: Option<PathBuf>,
 }
 
 impl ProviderSettings {
@@ -71,10 +75,19 @@ pub struct LogtoSettings {
     pub app_secret: Secret,
     /// The app's public origin, without a trailing slash.
     pub base_url: Url,
+    /// The Management API client, when configured.
+    pub m2m: Option<M2mCredentials>,
     /// Requested besides `openid offline_access profile`.
     pub scopes: Vec<String>,
     pub resources: Vec<String>,
     pub http_timeout: Duration,
+}
+
+/// A machine-to-machine application's credentials.
+#[derive(Debug, Clone)]
+pub struct M2mCredentials {
+    pub app_id: String,
+    pub app_secret: Secret,
 }
 
 /// The app's sign-in sessions.
@@ -158,6 +171,21 @@ pub fn load(
     let base_url = read.parse(&keys::LOGTO_BASE_URL, |text| {
         parse_http_url(text, mode, true)
     });
+    let m2m_app_id = read.parse_optional(&keys::LOGTO_M2M_APP_ID, parse_identifier);
+    let m2m_app_secret =
+        read.parse_optional(&keys::LOGTO_M2M_APP_SECRET, |text| parse_app_secret(text, mode));
+    let m2m = match (m2m_app_id, m2m_app_secret) {
+        (Some(app_id), Some(app_secret)) => Some(M2mCredentials { app_id, app_secret }),
+        (None, None) => None,
+        (Some(_), None) => {
+            read.problems.add(&keys::LOGTO_M2M_APP_SECRET, "must be set with LOGTO_M2M_APP_ID");
+            None
+        }
+        (None, Some(_)) => {
+            read.problems.add(&keys::LOGTO_M2M_APP_ID, "must be set with LOGTO_M2M_APP_SECRET");
+            None
+        }
+    };
     let scopes = read.parse(&keys::LOGTO_SCOPES, parse_scopes);
     let resources = read.parse(&keys::LOGTO_RESOURCES, parse_resources);
     let http_timeout = read.parse(&keys::LOGTO_HTTP_TIMEOUT, |text| {
@@ -176,6 +204,9 @@ pub fn load(
     });
     let admin_emails = read.parse(&keys::PROVIDER_ADMIN_EMAILS, parse_email_list);
     let applications_file = read.parse_optional(&keys::PROVIDER_APPLICATIONS_FILE, |text| {
+        Ok::<_, String>(PathBuf::from(text))
+    });
+    let secrets_key_file = read.parse_optional(&keys::PROVIDER_SECRETS_KEY_FILE, |text| {
         Ok::<_, String>(PathBuf::from(text))
     });
     let filter = read.parse(&keys::LOG_FILTER, |text| {
@@ -252,6 +283,7 @@ pub fn load(
             app_id,
             app_secret,
             base_url,
+            m2m,
             scopes,
             resources,
             http_timeout,
@@ -265,6 +297,7 @@ pub fn load(
             base_url: provider_base_url,
             admin_emails,
             applications_file,
+            secrets_key_file,
         },
         data_dir,
         log: LogSettings { filter, format },
@@ -392,7 +425,7 @@ fn parse_identifier(text: &str) -> Result<String, String> {
 fn parse_app_secret(text: &str, mode: RunMode) -> Result<Secret, String> {
     if text.is_empty() {
         Err("must be set".to_owned())
-    } else if mode == RunMode::Prod && text == DEV_APP_SECRET {
+    } else if mode == RunMode::Prod && (text == DEV_APP_SECRET || text == DEV_M2M_SECRET) {
         Err("is the development secret from Leptos.toml; set a real one in production".to_owned())
     } else {
         Ok(Secret::new(text))

@@ -117,6 +117,18 @@ pub fn app_application(settings: &Settings) -> Application {
     }
 }
 
+/// The Management API client of the app's settings page, when configured.
+pub fn management_application(settings: &Settings) -> Option<Application> {
+    settings.logto.m2m.as_ref().map(|m2m| Application {
+        id: m2m.app_id.clone(),
+        secret: Secret::new(m2m.app_secret.expose()),
+        name: "Leptos × Logto settings".to_owned(),
+        kind: ApplicationType::MachineToMachine,
+        redirect_uris: Vec::new(),
+        post_logout_redirect_uris: Vec::new(),
+    })
+}
+
 /// Opens the SQLite store in the data directory, builds the provider from the settings, binds
 /// its listener and serves it in the background until `shutdown` resolves.
 pub async fn start(

@@ -122,22 +122,13 @@ impl AuthService {
         self.rp.userinfo(tokens).await
     }
 
-    /// Refreshes now, whatever the expiry; returns the new token set.
+    /// Refreshes now, whatever the expiry (still one refresh per session at a time); returns the
+    /// new token set, or `None` when signed out.
     pub async fn refresh_now(&self, session: &Session) -> Result<Option<TokenSet>, AuthError> {
         let auth = AuthSession::new(session.clone());
-        let Some(tokens) = auth.tokens().await? else {
-            return Ok(None);
-        };
-        match self.rp.refresh(&tokens).await {
-            Ok(fresh) => {
-                auth.replace_tokens(&fresh).await?;
-                Ok(Some(fresh))
-            }
-            Err(AuthError::SignedOut) => {
-                auth.sign_out().await?;
-                Ok(None)
-            }
-            Err(error) => Err(error),
+        match self.refresher.force_refresh(&auth, &self.rp).await {
+            Err(AuthError::SignedOut) => Ok(None),
+            other => other,
         }
     }
 
@@ -151,7 +142,7 @@ impl AuthService {
         {
             self.rp.revoke(refresh_token).await;
         }
-        let state = crate::idp::random::token();
+        let state = crate::auth::pkce::random_token();
         self.rp
             .end_session_url(tokens.as_ref().map(|tokens| &tokens.id_token), &state)
             .await

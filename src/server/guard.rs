@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tower_sessions::Session;
 
 /// Paths of pages that require a signed-in person.
-pub const PROTECTED_PAGES: &[&str] = &["/profile"];
+pub const PROTECTED_PAGES: &[&str] = &["/profile", "/settings/sign-in-experience"];
 
 pub async fn protect_pages(
     State(auth): State<Arc<AuthService>>,

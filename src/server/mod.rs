@@ -8,6 +8,8 @@ pub mod fns;
 pub mod guard;
 pub mod headers;
 pub mod session;
+pub mod settings_fns;
+pub mod settings_service;
 pub mod sign_in_routes;
 pub mod telemetry;
 
@@ -30,15 +32,45 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub settings: Arc<Settings>,
     pub auth: Arc<AuthService>,
+    /// `None` when no machine-to-machine app is configured.
+    pub settings_service: Option<Arc<settings_service::SettingsService>>,
 }
 
 impl AppState {
     pub fn new(settings: Settings, clock: SharedClock) -> Result<Self, crate::auth::AuthError> {
+        let settings_service = management_client(&settings, Arc::clone(&clock))
+            .map(|client| Arc::new(settings_service::SettingsService::new(client)));
         Ok(Self {
             leptos_options: leptos_options(&settings),
             auth: Arc::new(AuthService::new(&settings, clock)?),
+            settings_service,
             settings: Arc::new(settings),
         })
+    }
+}
+
+/// The Management API client for the configured Logto (or the embedded provider).
+fn management_client(
+    settings: &Settings,
+    clock: SharedClock,
+) -> Option<crate::management::ManagementClient> {
+    let credentials = settings.logto.m2m.clone()?;
+    let endpoint = settings
+        .logto
+        .endpoint
+        .as_ref()
+        .unwrap_or(&settings.provider.base_url);
+    match crate::management::ManagementClient::new(
+        endpoint,
+        credentials,
+        settings.logto.http_timeout,
+        clock,
+    ) {
+        Ok(client) => Some(client),
+        Err(error) => {
+            tracing::error!(%error, "cannot build the Management API client");
+            None
+        }
     }
 }
 
@@ -68,8 +100,10 @@ where
     let settings = Arc::clone(&state.settings);
     let page_csp = headers::PagePolicy::new(&settings);
     let auth = Arc::clone(&state.auth);
+    let settings_service = state.settings_service.clone();
     let context = move || {
         provide_context(Arc::clone(&auth));
+        provide_context(settings_service.clone());
         page_csp.apply_to_response();
     };
     let options = state.leptos_options.clone();

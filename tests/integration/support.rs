@@ -27,7 +27,15 @@ pub fn settings(overrides: &[(&str, &str)]) -> Settings {
 
 /// The whole app router with an in-memory session store.
 pub fn app(settings: Settings) -> axum::Router {
-    let sessions = session::layer(tower_sessions::MemoryStore::default(), &settings);
+    app_with_store(settings, tower_sessions::MemoryStore::default())
+}
+
+/// The whole app router over the given session store.
+pub fn app_with_store<S: tower_sessions::SessionStore + Clone>(
+    settings: Settings,
+    store: S,
+) -> axum::Router {
+    let sessions = session::layer(store, &settings);
     let state = AppState::new(settings, Arc::new(SystemClock)).expect("auth service");
     router(state, sessions)
 }

@@ -32,6 +32,10 @@ fn UserLinks() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match session.0.await.ok().and_then(|info| info.user) {
+                    Some(user) if user.is_admin => view! {
+                        <A href="/profile">"Profile"</A>
+                        <A href="/settings/sign-in-experience">"Sign-in experience"</A>
+                    }.into_any(),
                     Some(_) => view! { <A href="/profile">"Profile"</A> }.into_any(),
                     None => view! { <a href="/logto/sign-in" rel="external">"Sign in"</a> }.into_any(),
                 }

@@ -3,4 +3,5 @@
 //! that live in the web layer (CSRF, fixation, open redirects, token leaks).
 
 mod flow;
+mod sessions;
 mod world;

@@ -71,6 +71,13 @@ impl Jar {
 
 impl World {
     pub async fn start() -> Self {
+        Self::start_with(|settings| crate::support::app(settings)).await
+    }
+
+    /// A world whose app is built by `make_app` from the settings pointing at the provider.
+    pub async fn start_with(
+        make_app: impl FnOnce(leptos_logto::config::Settings) -> Router,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let provider_base = format!("http://{}", listener.local_addr().unwrap());
         let clients = Clients::load(
@@ -103,7 +110,7 @@ impl World {
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
         let settings = crate::support::settings(&[("LOGTO_ENDPOINT", &provider_base)]);
-        let app = crate::support::app(settings);
+        let app = make_app(settings);
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -243,6 +250,12 @@ impl World {
             .to_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// The same app rebuilt (as after a restart) by `make_app`.
+    pub fn restart(&mut self, make_app: impl FnOnce(leptos_logto::config::Settings) -> Router) {
+        let settings = crate::support::settings(&[("LOGTO_ENDPOINT", &self.provider_base)]);
+        self.app = make_app(settings);
     }
 
     pub fn recorded_tokens(&self) -> Vec<String> {
