@@ -39,7 +39,16 @@ test("sign up with an email code, use the profile, refresh, reload, sign out", a
   await hydrated(page);
   await expect(page.getByTestId("sign-in")).toBeVisible();
 
-  // The profile now sends the person to sign in (the provider session ended too).
+  // Client-side navigation to the profile now sends the person to sign in…
+  await page.evaluate(() => {
+    const link = document.createElement("a");
+    link.href = "/profile";
+    link.textContent = "profile";
+    document.body.appendChild(link);
+    link.click();
+  });
+  await expect(page).toHaveURL(new RegExp(`^${PROVIDER}/sign-in`));
+  // …and so does a full page load (the provider session ended too, so its form shows).
   await page.goto("/profile");
   await expect(page).toHaveURL(new RegExp(`^${PROVIDER}/sign-in`));
   expect(errors).toEqual([]);

@@ -171,20 +171,27 @@ pub fn load(
     let base_url = read.parse(&keys::LOGTO_BASE_URL, |text| {
         parse_http_url(text, mode, true)
     });
+    let m2m_id_set = read.is_set(&keys::LOGTO_M2M_APP_ID);
+    let m2m_secret_set = read.is_set(&keys::LOGTO_M2M_APP_SECRET);
     let m2m_app_id = read.parse_optional(&keys::LOGTO_M2M_APP_ID, parse_identifier);
-    let m2m_app_secret =
-        read.parse_optional(&keys::LOGTO_M2M_APP_SECRET, |text| parse_app_secret(text, mode));
+    let m2m_app_secret = read.parse_optional(&keys::LOGTO_M2M_APP_SECRET, |text| {
+        parse_app_secret(text, mode)
+    });
+    // Set both or neither; a value that is set but invalid has already been reported.
+    if m2m_id_set && !m2m_secret_set {
+        read.problems.add(
+            &keys::LOGTO_M2M_APP_SECRET,
+            "must be set with LOGTO_M2M_APP_ID",
+        );
+    } else if m2m_secret_set && !m2m_id_set {
+        read.problems.add(
+            &keys::LOGTO_M2M_APP_ID,
+            "must be set with LOGTO_M2M_APP_SECRET",
+        );
+    }
     let m2m = match (m2m_app_id, m2m_app_secret) {
         (Some(app_id), Some(app_secret)) => Some(M2mCredentials { app_id, app_secret }),
-        (None, None) => None,
-        (Some(_), None) => {
-            read.problems.add(&keys::LOGTO_M2M_APP_SECRET, "must be set with LOGTO_M2M_APP_ID");
-            None
-        }
-        (None, Some(_)) => {
-            read.problems.add(&keys::LOGTO_M2M_APP_ID, "must be set with LOGTO_M2M_APP_SECRET");
-            None
-        }
+        _ => None,
     };
     let scopes = read.parse(&keys::LOGTO_SCOPES, parse_scopes);
     let resources = read.parse(&keys::LOGTO_RESOURCES, parse_resources);
@@ -321,6 +328,11 @@ impl Reader<'_, '_> {
                 .map_err(|message| self.problems.add(key, message))
                 .ok(),
         }
+    }
+
+    /// Whether the key has a non-empty value anywhere.
+    fn is_set(&self, key: &Key) -> bool {
+        self.source.raw(key).is_some_and(|text| !text.is_empty())
     }
 
     /// An optional key: unset or empty yields `None` without a problem.

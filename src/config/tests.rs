@@ -149,15 +149,56 @@ fn production_refuses_plain_http_and_the_dev_secret() {
     .unwrap_err();
     assert_eq!(
         problem_keys(&error),
-        ["logto.endpoint", "logto.app_secret", "logto.base_url"]
+        [
+            "logto.endpoint",
+            "logto.app_secret",
+            "logto.base_url",
+            "logto.m2m_app_secret"
+        ]
     );
     // Loopback stays allowed over http, for local production-mode runs.
     let settings = load(
         Some(("Leptos.toml", SHIPPED)),
-        &env_of(&[("LEPTOS_ENV", "prod"), ("LOGTO_APP_SECRET", "real")]),
+        &env_of(&[
+            ("LEPTOS_ENV", "prod"),
+            ("LOGTO_APP_SECRET", "real"),
+            ("LOGTO_M2M_APP_SECRET", "real-too"),
+        ]),
     )
     .unwrap();
     assert_eq!(settings.site.mode, RunMode::Prod);
+}
+
+#[test]
+fn machine_to_machine_credentials_come_in_pairs_and_are_reported_once() {
+    let no_m2m = "[logto]\napp_id = \"a\"\napp_secret = \"b\"\n";
+    let settings = load(Some(("f.toml", no_m2m)), &env_of(&[])).unwrap();
+    assert!(settings.logto.m2m.is_none());
+    let error = load(
+        Some(("f.toml", no_m2m)),
+        &env_of(&[("LOGTO_M2M_APP_ID", "m2m")]),
+    )
+    .unwrap_err();
+    assert_eq!(problem_keys(&error), ["logto.m2m_app_secret"]);
+    let error = load(
+        Some(("f.toml", no_m2m)),
+        &env_of(&[
+            ("LOGTO_M2M_APP_ID", "m2m"),
+            (
+                "LOGTO_M2M_APP_SECRET",
+                "dev-only-m2m-secret-not-for-production",
+            ),
+            ("LEPTOS_ENV", "PROD"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        problem_keys(&error),
+        ["logto.m2m_app_secret"],
+        "one problem, not two"
+    );
+    let settings = load(Some(("Leptos.toml", SHIPPED)), &env_of(&[])).unwrap();
+    assert_eq!(settings.logto.m2m.unwrap().app_id, "leptos-logto-m2m-dev");
 }
 
 #[test]

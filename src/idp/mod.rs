@@ -3,15 +3,21 @@
 //! party): the app talks to it over HTTP exactly as it would to a real Logto.
 //!
 //! Layers: `endpoints/` (axum handlers only) → `protocol/` (pure rules) → `store/` (the port);
-//! `experience/` renders the sign-in pages; `connectors/` delivers email; `keys` signs tokens.
+//! `experience/` renders the sign-in pages; `connectors/` delivers email (the stored connector:
+//! AWS SES or the dev mailbox); `management/` is the Management API (`/api`);
+//! `sign_in_experience` holds the sign-up/sign-in rules; `secrets` seals connector secrets at
+//! rest; `keys` signs tokens.
 
 pub mod clients;
 pub mod connectors;
 pub mod endpoints;
 pub mod experience;
 pub mod keys;
+pub mod management;
 pub mod protocol;
 pub mod random;
+pub mod secrets;
+pub mod sign_in_experience;
 pub mod store;
 pub mod users;
 
@@ -19,9 +25,9 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::secret::Secret;
 use clients::{Application, ApplicationType, Clients};
-use connectors::dev_mailbox::DevMailbox;
-use connectors::EmailConnector;
+use connectors::registry::Connectors;
 use keys::SigningKeys;
+use secrets::{SecretBox, SecretsKey};
 use std::sync::Arc;
 use store::SharedStore;
 
@@ -55,7 +61,20 @@ pub struct ProviderInner {
     pub clock: SharedClock,
     pub keys: SigningKeys,
     pub clients: Clients,
-    pub mailer: Arc<dyn EmailConnector>,
+    /// The stored connectors; sign-in codes go through its current Email connector.
+    pub connectors: Connectors,
+    /// Serialises read-modify-write of the sign-in experience document.
+    pub sign_in_experience_writes: tokio::sync::Mutex<()>,
+}
+
+/// How the provider treats connector secrets and reaches SES.
+#[derive(Debug)]
+pub struct ProviderOptions {
+    /// Seals connector secrets; without a key, secrets cannot be stored.
+    pub secrets: SecretBox,
+    /// Overrides the SES endpoint (tests); `None`: `AWS_ENDPOINT_URL_SESV2`, `AWS_ENDPOINT_URL`,
+    /// then AWS.
+    pub ses_endpoint_url: Option<String>,
 }
 
 impl std::ops::Deref for Provider {
@@ -75,27 +94,56 @@ pub enum ProviderError {
     Clients(String),
     #[error("provider listener: {0}")]
     Io(#[from] std::io::Error),
+    #[error("provider secrets: {0}")]
+    Secrets(#[from] secrets::SecretsError),
+    #[error("provider connectors: {0}")]
+    Connectors(#[from] connectors::ConnectorError),
 }
 
 impl Provider {
-    /// Loads (or creates) keys and the code pepper, and registers the applications.
+    /// A provider whose connector secrets are sealed with a key generated for this process:
+    /// for tests and in-memory stores (secrets stored under it do not survive a restart).
+    /// [`start`] uses [`Provider::with_options`] with the configured key.
     pub async fn new(
         config: ProviderConfig,
         store: SharedStore,
         clock: SharedClock,
         clients: Clients,
     ) -> Result<Self, ProviderError> {
+        let options = ProviderOptions {
+            secrets: SecretBox::new(Some(SecretsKey::generate())),
+            ses_endpoint_url: None,
+        };
+        Self::with_options(config, store, clock, clients, options).await
+    }
+
+    /// Loads (or creates) keys and the code pepper, registers the applications, and on first
+    /// start stores the default connector (dev mailbox) and sign-in experience.
+    pub async fn with_options(
+        config: ProviderConfig,
+        store: SharedStore,
+        clock: SharedClock,
+        clients: Clients,
+        options: ProviderOptions,
+    ) -> Result<Self, ProviderError> {
         let keys = SigningKeys::load_or_create(store.as_ref(), clock.unix_seconds()).await?;
         experience::codes::pepper(store.as_ref()).await?;
-        let mailer: Arc<dyn EmailConnector> =
-            Arc::new(DevMailbox::new(store.clone(), clock.clone()));
+        let connectors = Connectors::new(
+            store.clone(),
+            clock.clone(),
+            options.secrets,
+            options.ses_endpoint_url,
+        );
+        connectors.seed().await?;
+        sign_in_experience::seed(store.as_ref()).await?;
         Ok(Self(Arc::new(ProviderInner {
             config,
             store,
             clock,
             keys,
             clients,
-            mailer,
+            connectors,
+            sign_in_experience_writes: tokio::sync::Mutex::new(()),
         })))
     }
 
@@ -138,16 +186,20 @@ pub async fn start(
 ) -> Result<tokio::task::JoinHandle<()>, ProviderError> {
     let path = settings.data_dir.join("provider.sqlite");
     let store: SharedStore = Arc::new(store::sqlite::SqliteStore::open(&path).await?);
-    let clients = Clients::load(
-        vec![app_application(settings)],
-        settings.provider.applications_file.as_deref(),
-    )
-    .map_err(ProviderError::Clients)?;
+    let mut builtin = vec![app_application(settings)];
+    builtin.extend(management_application(settings));
+    let clients = Clients::load(builtin, settings.provider.applications_file.as_deref())
+        .map_err(ProviderError::Clients)?;
     let config = ProviderConfig {
         base_url: settings.provider.base().to_owned(),
         admin_emails: settings.provider.admin_emails.clone(),
     };
-    let provider = Provider::new(config, store.clone(), clock.clone(), clients).await?;
+    let options = ProviderOptions {
+        secrets: secrets::from_settings(settings)?,
+        ses_endpoint_url: None,
+    };
+    let provider =
+        Provider::with_options(config, store.clone(), clock.clone(), clients, options).await?;
     let listener = tokio::net::TcpListener::bind(settings.provider.addr).await?;
     tracing::info!(
         address = %settings.provider.addr,

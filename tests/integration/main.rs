@@ -3,8 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod logs;
+mod management;
 mod provider;
 mod router;
 mod rp;
+mod ses;
 mod support;
 mod web;

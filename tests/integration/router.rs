@@ -85,6 +85,7 @@ async fn https_base_url_adds_hsts_and_production_drops_live_reload() {
         ("LEPTOS_ENV", "PROD"),
         ("LOGTO_BASE_URL", "https://app.example.com"),
         ("LOGTO_APP_SECRET", "real"),
+        ("LOGTO_M2M_APP_SECRET", "real-too"),
         ("LOGTO_ENDPOINT", "https://tenant.logto.app"),
     ]);
     let (response, _) = send(settings, get("/")).await;

@@ -293,12 +293,12 @@ fn TemplateEditor(
                     .enumerate()
                     .map(|(index, template)| {
                         let required = REQUIRED_USAGE_TYPES.contains(&template.usage_type.as_str());
-                        let usage = template.usage_type.clone();
-                        let removed = usage.clone();
+                        let usage = template.usage_type;
+                        let (heading, hidden, removed) = (usage.clone(), usage.clone(), usage.clone());
                         view! {
-                            <div class="template" data-usage=usage.clone()>
-                                <h3>{usage.clone()} {(!required).then_some(" (optional)")}</h3>
-                                <input type="hidden" name=format!("ses[templates][{index}][usage_type]") value=usage.clone() />
+                            <div class="template" data-usage=usage>
+                                <h3>{heading} {(!required).then_some(" (optional)")}</h3>
+                                <input type="hidden" name=format!("ses[templates][{index}][usage_type]") value=hidden />
                                 <label class="field">
                                     <span>"Subject"</span>
                                     <input type="text" name=format!("ses[templates][{index}][subject]") value=template.subject />
@@ -324,13 +324,35 @@ fn TemplateEditor(
                         <span>"Add a template for"</span>
                         <select prop:value=move || choice.get() on:change=move |ev| choice.set(event_target_value(&ev))>
                             <option value="">"Choose a usage type"</option>
-                            {move || available().into_iter().map(|usage| view! { <option value=usage.clone()>{usage.clone()}</option> }).collect_view()}
+                            {move || available().into_iter().map(|usage| { let label = usage.clone(); view! { <option value=usage>{label}</option> } }).collect_view()}
                         </select>
                     </label>
                     <button type="button" class="button button--secondary" on:click=add>"Add template"</button>
                 </div>
             </Show>
         </fieldset>
+    }
+}
+
+/// A checkbox whose name is also its test id and its field-error key.
+#[component]
+fn CheckField(
+    outcome: Signal<Option<Outcome>>,
+    name: &'static str,
+    checked: bool,
+    label: &'static str,
+    hint: &'static str,
+) -> impl IntoView {
+    let testid = name.replace('_', "-");
+    view! {
+        <div class="check">
+            <label>
+                <input type="checkbox" name=name value="on" checked=checked data-testid=testid />
+                " " {label}
+            </label>
+            <p class="hint">{hint}</p>
+            <FieldError outcome field=name />
+        </div>
     }
 }
 
@@ -355,30 +377,15 @@ fn SignInSection(sign_in: SignInSettings, dirty: RwSignal<bool>) -> impl IntoVie
         <section class="panel" aria-labelledby="sign-in-heading">
             <h2 id="sign-in-heading">"Sign-up and sign-in"</h2>
             <ActionForm action=action attr:class="stack" on:input=move |_| dirty.set(true)>
-                <div class="check">
-                    <label>
-                        <input type="checkbox" name="email_sign_up" value="on" checked=sign_in.email_sign_up data-testid="email-sign-up" />
-                        " New people can create an account with their email address"
-                    </label>
-                    <p class="hint">"Email is the sign-up identifier; it is verified with a code before the account is created."</p>
-                    <FieldError outcome field="email_sign_up" />
-                </div>
-                <div class="check">
-                    <label>
-                        <input type="checkbox" name="verification_code" value="on" checked=sign_in.verification_code data-testid="verification-code" />
-                        " Sign in with a verification code sent by email (passwordless)"
-                    </label>
-                    <p class="hint">"Without a password, verification-code sign-in must stay on: people need at least one way in."</p>
-                    <FieldError outcome field="verification_code" />
-                </div>
-                <div class="check">
-                    <label>
-                        <input type="checkbox" name="password" value="on" checked=sign_in.password data-testid="password" />
-                        " Also ask for a password"
-                    </label>
-                    <p class="hint">"Logto's rules: passwordless sign-up requires email verification; the embedded provider signs in with codes only."</p>
-                    <FieldError outcome field="password" />
-                </div>
+                <CheckField outcome name="email_sign_up" checked=sign_in.email_sign_up
+                    label="New people can create an account with their email address"
+                    hint="Email is the sign-up identifier; it is verified with a code before the account is created." />
+                <CheckField outcome name="verification_code" checked=sign_in.verification_code
+                    label="Sign in with a verification code sent by email (passwordless)"
+                    hint="Without a password, verification-code sign-in must stay on: people need at least one way in." />
+                <CheckField outcome name="password" checked=sign_in.password
+                    label="Also ask for a password"
+                    hint="Logto's rules: passwordless sign-up requires email verification; the embedded provider signs in with codes only." />
                 <OutcomeBanner outcome failed testid="sign-in-outcome" />
                 <div class="actions">
                     <button type="submit" class="button" disabled=move || pending.get() data-testid="save-sign-in">

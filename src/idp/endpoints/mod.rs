@@ -1,5 +1,6 @@
 //! The provider's HTTP surface (axum handlers only: parse, call protocol logic, render), Logto's
-//! paths, and the headers every provider response carries.
+//! paths (`/oidc/*`, the sign-in pages, the Management API under `/api`), and the headers every
+//! provider response carries.
 
 pub(crate) mod authorize;
 mod client_auth;
@@ -10,6 +11,7 @@ mod token;
 mod userinfo;
 
 use super::experience;
+use super::management;
 use super::Provider;
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
@@ -41,6 +43,7 @@ pub fn router(provider: Provider) -> Router {
         .route("/session/end/success", get(end_session::signed_out));
     Router::new()
         .nest("/oidc", oidc)
+        .nest("/api", management::routes(provider.clone()))
         .merge(experience::routes())
         .with_state(provider)
         .layer(SetResponseHeaderLayer::if_not_present(

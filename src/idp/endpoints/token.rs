@@ -1,9 +1,12 @@
 //! `/oidc/token` (RFC 6749 §4.1.3, §6, §4.4): one function per grant; client authentication is a
 //! shared phase before the dispatch. Codes are single use and reuse revokes the grant; refresh
 //! tokens rotate as Logto's do and reuse after the grace period revokes the grant.
+//! `client_credentials` serves machine-to-machine apps only, for known resources only (the
+//! Management API, scope `all`); any other resource is `invalid_target` (RFC 8707 §2).
 
 use super::client_auth::authenticate;
 use crate::idp::clients::{Application, ApplicationType};
+use crate::idp::management;
 use crate::idp::protocol::claims::user_claims;
 use crate::idp::protocol::error::OAuthError;
 use crate::idp::protocol::pkce;
@@ -252,7 +255,7 @@ fn client_credentials(
     }
     let resource = single(form, "resource")?
         .ok_or_else(|| OAuthError::InvalidTarget("a resource indicator is required".to_owned()))?;
-    let scope = single(form, "scope")?.unwrap_or_default().to_owned();
+    let scope = m2m_scope(resource, single(form, "scope")?)?;
     let now = provider.clock.unix_seconds();
     let claims = serde_json::json!({
         "iss": provider.config.issuer(),
@@ -273,6 +276,27 @@ fn client_credentials(
         id_token: None,
         refresh_token: None,
     })
+}
+
+/// The API resources machine-to-machine applications may ask tokens for, each with the scopes it
+/// grants: only the Management API, with `all`. Registered M2M applications are trusted with it.
+const M2M_RESOURCES: &[(&str, &[&str])] = &[(management::RESOURCE, &[management::auth::ALL_SCOPE])];
+
+/// The granted scope for `resource` (RFC 8707 §2: an unknown resource is `invalid_target`):
+/// the requested scopes the resource grants, in request order without duplicates; others are
+/// dropped (as node-oidc-provider does), so the response's `scope` says what was granted.
+fn m2m_scope(resource: &str, requested: Option<&str>) -> Result<String, OAuthError> {
+    let (_, grantable) = M2M_RESOURCES
+        .iter()
+        .find(|(known, _)| *known == resource)
+        .ok_or_else(|| OAuthError::InvalidTarget("the resource indicator is unknown".to_owned()))?;
+    let mut granted: Vec<&str> = Vec::new();
+    for scope in requested.unwrap_or_default().split(' ') {
+        if grantable.contains(&scope) && !granted.contains(&scope) {
+            granted.push(scope);
+        }
+    }
+    Ok(granted.join(" "))
 }
 
 /// A narrower `scope` on refresh must be a subset of what was granted (RFC 6749 §6).

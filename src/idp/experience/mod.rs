@@ -1,7 +1,9 @@
 //! The sign-in experience served by the provider: enter an email, enter the 6-digit code sent to
 //! it, and go back to the application. Works without JavaScript; POSTs answer 303; a new address
 //! creates the account when email sign-up is on, and otherwise gets exactly the same answers as a
-//! known one. Also the development mailbox pages.
+//! known one. The sign-in experience (`crate::idp::sign_in_experience`) decides whether email-code
+//! sign-in and sign-up are on; codes go out through the currently stored email connector. Also
+//! the development mailbox pages.
 
 // Handlers here end early with a ready page (`Err(Response)`), the usual axum shape; the
 // response's size does not matter on these paths.
@@ -16,6 +18,7 @@ use super::endpoints::cookies;
 use super::protocol::error::OAuthError;
 use super::protocol::records::{InteractionRecord, SessionRecord, SESSION_TTL};
 use super::random;
+use super::sign_in_experience::{self, EmailAccess};
 use super::store::{Kind, Record};
 use super::users;
 use super::Provider;
@@ -117,18 +120,40 @@ fn same_origin(provider: &Provider, headers: &HeaderMap) -> Result<(), Response>
     }
 }
 
+/// What the sign-in experience allows now.
+async fn email_access(provider: &Provider) -> Result<EmailAccess, Response> {
+    sign_in_experience::load(provider.store.as_ref())
+        .await
+        .map(|experience| experience.email_access())
+        .map_err(internal)
+}
+
 /// Whether unknown addresses may create accounts (the sign-in experience's `signUp`).
 async fn sign_up_enabled(provider: &Provider) -> bool {
-    match provider.store.get_document("sign_in_experience").await {
-        Ok(Some(doc)) => doc["signUp"]["identifiers"]
-            .as_array()
-            .is_some_and(|ids| ids.iter().any(|id| id == "email")),
-        Ok(None) => true,
+    match sign_in_experience::load(provider.store.as_ref()).await {
+        Ok(experience) => experience.email_access().sign_up,
         Err(error) => {
             tracing::error!(%error, "cannot read the sign-in experience; treating sign-up as off");
             false
         }
     }
+}
+
+/// The page shown instead of the email form when email-code sign-in is off.
+fn sign_in_disabled(access: EmailAccess, status: StatusCode) -> Response {
+    let password_note = if access.password_configured {
+        "<p>The sign-in settings ask for a password, but this identity provider signs people in \
+         with one-time email codes only: password sign-in isn't available here.</p>"
+    } else {
+        ""
+    };
+    let body = format!(
+        "<h1>Email sign-in is not enabled</h1>\
+         <p>Signing in with a code sent by email has been turned off by the administrator, so \
+         you can't sign in here right now.</p>{password_note}\
+         <p class=\"switch\"><a href=\"/sign-in/cancel\">Cancel and go back</a></p>"
+    );
+    html::page(status, "Email sign-in is not enabled", &body)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -148,6 +173,13 @@ async fn register_page(State(provider): State<Provider>, headers: HeaderMap) -> 
 async fn email_page(provider: &Provider, headers: &HeaderMap, screen: Screen) -> Response {
     match current(provider, headers).await {
         Ok(Some(current)) => {
+            let access = match email_access(provider).await {
+                Ok(access) => access,
+                Err(response) => return response,
+            };
+            if !access.code_sign_in {
+                return sign_in_disabled(access, StatusCode::OK);
+            }
             let hint = current
                 .record
                 .email
@@ -158,7 +190,7 @@ async fn email_page(provider: &Provider, headers: &HeaderMap, screen: Screen) ->
                 hint.as_deref().unwrap_or_default(),
                 None,
                 StatusCode::OK,
-                sign_up_enabled(provider).await,
+                access,
             )
         }
         Ok(None) => expired(),
@@ -171,13 +203,13 @@ fn render_email_form(
     email: &str,
     error: Option<&str>,
     status: StatusCode,
-    sign_up: bool,
+    access: EmailAccess,
 ) -> Response {
     let (title, intro, switch) = match screen {
         Screen::SignIn => (
             "Sign in",
             "Enter your email address and we'll send you a one-time code.",
-            if sign_up {
+            if access.sign_up {
                 "No account yet? <a href=\"/register\">Create one</a>"
             } else {
                 ""
@@ -189,8 +221,14 @@ fn render_email_form(
             "Already have an account? <a href=\"/sign-in\">Sign in</a>",
         ),
     };
+    let password_note = if access.password_configured {
+        "<p class=\"hint\" id=\"password-note\">Password sign-in isn't available here: we'll \
+         email you a one-time code instead.</p>"
+    } else {
+        ""
+    };
     let body = format!(
-        "<h1>{title}</h1><p>{intro}</p>{alert}\
+        "<h1>{title}</h1><p>{intro}</p>{password_note}{alert}\
          <form method=\"post\" action=\"/sign-in/email\" novalidate>\
          <div class=\"field\"><label for=\"email\">Email</label>\
          <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required autofocus \
@@ -224,25 +262,31 @@ async fn submit_email(
         Ok(None) => return expired(),
         Err(response) => return response,
     };
-    let sign_up = sign_up_enabled(&provider).await;
+    let access = match email_access(&provider).await {
+        Ok(access) => access,
+        Err(response) => return response,
+    };
+    if !access.code_sign_in {
+        return sign_in_disabled(access, StatusCode::FORBIDDEN);
+    }
     let Some(email) = users::normalize_email(&form.email) else {
         return render_email_form(
             Screen::SignIn,
             &form.email,
             Some("Enter a valid email address, like name@example.com."),
             StatusCode::BAD_REQUEST,
-            sign_up,
+            access,
         );
     };
     current.record.email = Some(email);
-    match send_code(&provider, &mut current, sign_up).await {
+    match send_code(&provider, &mut current, access.sign_up).await {
         Ok(()) => see_other("/sign-in/verify"),
         Err(SendFailure::RateLimited) => render_email_form(
             Screen::SignIn,
             &form.email,
             Some("Too many codes were sent to this address. Wait a few minutes and try again."),
             StatusCode::TOO_MANY_REQUESTS,
-            sign_up,
+            access,
         ),
         Err(SendFailure::Response(response)) => response,
     }
@@ -253,8 +297,9 @@ enum SendFailure {
     Response(Response),
 }
 
-/// Issues a code for the interaction's address and delivers it when the address may sign in or
-/// sign up. An unknown address with sign-up off is answered identically but gets no mail.
+/// Issues a code for the interaction's address and delivers it through the stored email
+/// connector when the address may sign in or sign up. An unknown address with sign-up off is
+/// answered identically but gets no mail. Without an email connector nothing is issued.
 async fn send_code(
     provider: &Provider,
     current: &mut Current,
@@ -263,6 +308,7 @@ async fn send_code(
     let Some(email) = current.record.email.clone() else {
         return Err(SendFailure::Response(see_other("/sign-in")));
     };
+    let mailer = email_connector(provider).await?;
     let now = provider.clock.unix_seconds();
     let known = provider
         .store
@@ -286,8 +332,8 @@ async fn send_code(
             usage,
             code,
         };
-        if let Err(error) = provider.mailer.send(&message).await {
-            tracing::error!(connector = provider.mailer.name(), %error, "verification email not delivered");
+        if let Err(error) = mailer.send(&message).await {
+            tracing::error!(connector = mailer.name(), %error, "verification email not delivered");
             return Err(SendFailure::Response(html::error_page(
                 StatusCode::BAD_GATEWAY,
                 "We couldn't send the email",
@@ -297,6 +343,33 @@ async fn send_code(
     }
     current.record.last_sent_at = Some(now);
     save(provider, current).await.map_err(SendFailure::Response)
+}
+
+/// The stored email connector, or the page explaining why no code can be sent.
+async fn email_connector(
+    provider: &Provider,
+) -> Result<Box<dyn super::connectors::EmailConnector>, SendFailure> {
+    match provider.connectors.email_sender().await {
+        Ok(Some(mailer)) => Ok(mailer),
+        Ok(None) => {
+            tracing::error!("no email connector is configured: cannot send a verification code");
+            Err(SendFailure::Response(html::error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Email isn't set up",
+                "This identity provider has no email service configured, so it can't send you a \
+                 sign-in code. Ask the administrator to set up an email connector.",
+            )))
+        }
+        Err(error) => {
+            tracing::error!(%error, "the email connector cannot be used");
+            Err(SendFailure::Response(html::error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Email isn't working",
+                "The email service of this identity provider is misconfigured, so it can't send \
+                 you a sign-in code. Ask the administrator to check the email connector.",
+            )))
+        }
+    }
 }
 
 async fn verify_page(State(provider): State<Provider>, headers: HeaderMap) -> Response {
@@ -482,8 +555,14 @@ async fn resend(State(provider): State<Provider>, headers: HeaderMap) -> Respons
             );
         }
     }
-    let sign_up = sign_up_enabled(&provider).await;
-    match send_code(&provider, &mut current, sign_up).await {
+    let access = match email_access(&provider).await {
+        Ok(access) => access,
+        Err(response) => return response,
+    };
+    if !access.code_sign_in {
+        return sign_in_disabled(access, StatusCode::FORBIDDEN);
+    }
+    match send_code(&provider, &mut current, access.sign_up).await {
         Ok(()) => see_other("/sign-in/verify"),
         Err(SendFailure::RateLimited) => render_code_form(
             &provider,

@@ -4,4 +4,5 @@
 
 mod flow;
 mod sessions;
+mod settings_access;
 mod world;

@@ -71,7 +71,7 @@ impl Jar {
 
 impl World {
     pub async fn start() -> Self {
-        Self::start_with(|settings| crate::support::app(settings)).await
+        Self::start_with(crate::support::app).await
     }
 
     /// A world whose app is built by `make_app` from the settings pointing at the provider.

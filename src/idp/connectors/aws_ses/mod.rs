@@ -1,0 +1,216 @@
+//! Logto's AWS SES email connector (factory `aws-ses-mail`, target `aws-ses`): the template for
+//! the message's usage type (else `Generic`) with `{{code}}` substituted, sent with SESv2
+//! `SendEmail` (simple content, subject and HTML body both `UTF-8`, which Logto omits).
+//!
+//! The SDK config takes credentials and region from the connector config only: no AWS profile
+//! file is read (neither `~/.aws/credentials` nor `~/.aws/config`), and FIPS/dual-stack are off.
+//! The standard endpoint overrides `AWS_ENDPOINT_URL_SESV2` and `AWS_ENDPOINT_URL` are honoured
+//! (that is how tests and local SES stand-ins are reached); an explicit `endpoint_url` given to
+//! [`SesConnector::new`] wins over them. AWS refusals become
+//! [`ConnectorError::InvalidResponse`] carrying AWS's error code and message.
+
+pub mod config;
+
+use super::{ConnectorError, EmailConnector, EmailMessage};
+use async_trait::async_trait;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use aws_sdk_sesv2::config::{Credentials, Region};
+use aws_sdk_sesv2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+pub use config::SesConfig;
+use config::{render, select_template};
+use std::time::Duration;
+
+/// The connector's name in logs.
+pub const NAME: &str = "aws-ses";
+/// The `Charset` set on the subject and the body.
+pub const CHARSET: &str = "UTF-8";
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub struct SesConnector {
+    config: SesConfig,
+    endpoint_url: Option<String>,
+}
+
+impl SesConnector {
+    /// `endpoint_url` overrides the endpoint (and the `AWS_ENDPOINT_URL*` variables); `None` for
+    /// the standard resolution.
+    pub fn new(config: SesConfig, endpoint_url: Option<String>) -> Self {
+        Self {
+            config,
+            endpoint_url,
+        }
+    }
+
+    async fn client(&self) -> aws_sdk_sesv2::Client {
+        let credentials = Credentials::new(
+            self.config.access_key_id.clone(),
+            self.config.access_key_secret.expose().to_owned(),
+            None,
+            None,
+            "connector-config",
+        );
+        let loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(self.config.region.clone()))
+            .credentials_provider(credentials)
+            .profile_files(no_profile_files())
+            .profile_name("default")
+            .use_fips(false)
+            .use_dual_stack(false)
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            );
+        let mut config = aws_sdk_sesv2::config::Builder::from(&loader.load().await);
+        if let Some(url) = &self.endpoint_url {
+            // On the client config, so it wins over the `AWS_ENDPOINT_URL*` variables.
+            config = config.endpoint_url(url.clone());
+        }
+        aws_sdk_sesv2::Client::from_conf(config.build())
+    }
+}
+
+/// An empty profile file set, so nothing from `~/.aws` (or `AWS_CONFIG_FILE`) leaks in.
+#[allow(deprecated)] // the aws-config alias of `aws_runtime`'s type, which is not a dependency
+fn no_profile_files() -> aws_config::profile::profile_file::ProfileFiles {
+    use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+    ProfileFiles::builder()
+        .with_contents(ProfileFileKind::Config, "")
+        .with_contents(ProfileFileKind::Credentials, "")
+        .build()
+}
+
+/// SESv2 simple content: subject and HTML body, both declared UTF-8.
+pub fn simple_content(subject: &str, html: &str) -> Result<EmailContent, ConnectorError> {
+    let part = |data: &str| {
+        Content::builder()
+            .data(data)
+            .charset(CHARSET)
+            .build()
+            .map_err(|error| ConnectorError::Delivery(error.to_string()))
+    };
+    let message = Message::builder()
+        .subject(part(subject)?)
+        .body(Body::builder().html(part(html)?).build())
+        .build();
+    Ok(EmailContent::builder().simple(message).build())
+}
+
+#[async_trait]
+impl EmailConnector for SesConnector {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    async fn send(&self, message: &EmailMessage) -> Result<(), ConnectorError> {
+        let template = select_template(&self.config.templates, message.usage)?;
+        let content = simple_content(
+            &render(&template.subject, &message.code),
+            &render(&template.content, &message.code),
+        )?;
+        let sender = self.config.email_address.clone().ok_or_else(|| {
+            ConnectorError::InvalidConfig(
+                "`emailAddress` (the sender) is required to send email".to_owned(),
+            )
+        })?;
+        let config = &self.config;
+        self.client()
+            .await
+            .send_email()
+            .from_email_address(sender)
+            .set_from_email_address_identity_arn(config.email_address_identity_arn.clone())
+            .set_feedback_forwarding_email_address(config.feedback_forwarding_email_address.clone())
+            .set_feedback_forwarding_email_address_identity_arn(
+                config
+                    .feedback_forwarding_email_address_identity_arn
+                    .clone(),
+            )
+            .set_configuration_set_name(config.configuration_set_name.clone())
+            .destination(Destination::builder().to_addresses(&message.to).build())
+            .content(content)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| refused(&error))
+    }
+}
+
+/// AWS's error code and message; from the raw body when the SDK could not parse it (some
+/// stand-ins answer signature errors in the XML shape of the query protocol).
+fn refused<E>(error: &SdkError<E, aws_sdk_sesv2::config::http::HttpResponse>) -> ConnectorError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let SdkError::ServiceError(context) = error else {
+        return ConnectorError::InvalidResponse {
+            code: None,
+            message: format!(
+                "AWS SES could not be reached: {}",
+                DisplayErrorContext(error)
+            ),
+        };
+    };
+    let raw = context.raw();
+    let body = raw
+        .body()
+        .bytes()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    let code = context
+        .err()
+        .code()
+        .map(str::to_owned)
+        .or_else(|| xml_element(&body, "Code"));
+    let message = context
+        .err()
+        .message()
+        .map(str::to_owned)
+        .or_else(|| xml_element(&body, "Message"))
+        .unwrap_or_else(|| format!("AWS SES answered HTTP {}", raw.status().as_u16()));
+    ConnectorError::InvalidResponse { code, message }
+}
+
+/// The text of the first `<name>…</name>` in `body`.
+fn xml_element(body: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = body.find(&open)? + open.len();
+    let end = body[start..].find(&format!("</{name}>"))? + start;
+    Some(body[start..end].trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_and_body_are_declared_utf8() {
+        let content = simple_content("Grüße 000000", "<p>Grüße</p>").unwrap();
+        let simple = content.simple().unwrap();
+        let subject = simple.subject().unwrap();
+        assert_eq!(subject.data(), "Grüße 000000");
+        assert_eq!(subject.charset(), Some("UTF-8"));
+        let html = simple.body().unwrap().html().unwrap();
+        assert_eq!(html.data(), "<p>Grüße</p>");
+        assert_eq!(html.charset(), Some("UTF-8"));
+        assert!(simple.body().unwrap().text().is_none());
+    }
+
+    #[test]
+    fn xml_errors_yield_code_and_message() {
+        let body = "<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code>\
+                    <Message>The request signature we calculated does not match</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(
+            xml_element(body, "Code").as_deref(),
+            Some("SignatureDoesNotMatch")
+        );
+        assert_eq!(
+            xml_element(body, "Message").as_deref(),
+            Some("The request signature we calculated does not match")
+        );
+        assert_eq!(xml_element("{}", "Code"), None);
+    }
+}

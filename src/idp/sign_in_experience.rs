@@ -1,0 +1,519 @@
+//! The sign-in experience (Logto's `GET/PATCH /api/sign-in-exp`): stored as the JSON document
+//! `sign_in_experience` in Logto's shape, with `signUp` and `signIn` typed and validated by
+//! Logto's rules, and read by the sign-in pages as [`EmailAccess`].
+//!
+//! - Default (first start): passwordless email — `signUp = {identifiers: ["email"],
+//!   password: false, verify: true}` and `signIn.methods = [{identifier: "email", password:
+//!   false, verificationCode: true, isPasswordPrimary: false}]`.
+//! - PATCH replaces each known top-level field it carries (unknown fields are ignored, as Logto's
+//!   guard strips them; `id` and `tenantId` cannot change). When `signUp` or `signIn` is in the
+//!   patch, the resulting pair is validated (Logto validates `signIn` only against the stored
+//!   `signUp` when `signUp` is absent, and does not re-check `signIn` when only `signUp` changes;
+//!   checking the merged pair keeps the stored state consistent). A rejected patch changes nothing.
+//! - Passwords: this provider has none. A configuration asking for them is accepted and stored as
+//!   Logto would, but the sign-in pages only offer email codes and say that password sign-in is
+//!   not available here.
+
+use crate::idp::store::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+pub const DOCUMENT: &str = "sign_in_experience";
+
+/// Top-level fields a PATCH may set (Logto 1.x `sign_in_experiences` columns).
+const PATCHABLE: &[&str] = &[
+    "color",
+    "branding",
+    "hideLogtoBranding",
+    "languageInfo",
+    "termsOfUseUrl",
+    "privacyPolicyUrl",
+    "agreeToTermsPolicy",
+    "signIn",
+    "signUp",
+    "socialSignIn",
+    "socialSignInConnectorTargets",
+    "signInMode",
+    "customCss",
+    "customContent",
+    "customUiAssets",
+    "passwordPolicy",
+    "mfa",
+    "adaptiveMfa",
+    "singleSignOnEnabled",
+    "supportEmail",
+    "supportWebsiteUrl",
+    "unknownSessionRedirectUrl",
+    "captchaPolicy",
+    "sentinelPolicy",
+    "emailBlocklistPolicy",
+    "forgotPasswordMethods",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Identifier {
+    Username,
+    Email,
+    Phone,
+}
+
+/// A secondary sign-up identifier may also be `emailOrPhone`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SecondaryIdentifierKind {
+    Username,
+    Email,
+    Phone,
+    EmailOrPhone,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecondaryIdentifier {
+    pub identifier: SecondaryIdentifierKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignUp {
+    pub identifiers: Vec<Identifier>,
+    pub password: bool,
+    pub verify: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary_identifiers: Option<Vec<SecondaryIdentifier>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInMethod {
+    pub identifier: Identifier,
+    pub password: bool,
+    pub verification_code: bool,
+    pub is_password_primary: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignIn {
+    pub methods: Vec<SignInMethod>,
+}
+
+/// The whole document plus its typed `signUp` and `signIn`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignInExperience {
+    document: Map<String, Value>,
+    pub sign_up: SignUp,
+    pub sign_in: SignIn,
+}
+
+/// A rule broken, as Logto's error code (`sign_in_experiences.*` or `guard.invalid_input`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExperienceError {
+    #[error("Enabled Email connector not found.")]
+    EmailConnectorNotFound,
+    #[error("Must enable verify for email/phone sign up identifier.")]
+    PasswordlessRequiresVerify,
+    #[error(
+        "Verification code sign in must be enabled when set a password is not required in sign up."
+    )]
+    CodeSignInMustBeEnabled,
+    #[error("You have to select at least one authentication factor.")]
+    AtLeastOneAuthenticationFactor,
+    #[error("Primary sign-up identifier cannot be empty.")]
+    MissingSignUpIdentifiers,
+    #[error("Duplicated sign-up identifiers detected.")]
+    DuplicatedSignUpIdentifiers,
+    #[error("Phone sign-up and sign-in need an SMS connector, which this provider does not have.")]
+    SmsConnectorNotFound,
+    /// The body does not have the expected shape; the message says where.
+    #[error("{0}")]
+    InvalidInput(String),
+}
+
+impl ExperienceError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ExperienceError::EmailConnectorNotFound | ExperienceError::SmsConnectorNotFound => {
+                "sign_in_experiences.enabled_connector_not_found"
+            }
+            ExperienceError::PasswordlessRequiresVerify => {
+                "sign_in_experiences.passwordless_requires_verify"
+            }
+            ExperienceError::CodeSignInMustBeEnabled => {
+                "sign_in_experiences.code_sign_in_must_be_enabled"
+            }
+            ExperienceError::AtLeastOneAuthenticationFactor => {
+                "sign_in_experiences.at_least_one_authentication_factor"
+            }
+            ExperienceError::MissingSignUpIdentifiers => {
+                "sign_in_experiences.missing_sign_up_identifiers"
+            }
+            ExperienceError::DuplicatedSignUpIdentifiers => {
+                "sign_in_experiences.duplicated_sign_up_identifiers"
+            }
+            ExperienceError::InvalidInput(_) => "guard.invalid_input",
+        }
+    }
+
+    /// Logto's extra detail: the connector type that is missing.
+    pub fn data(&self) -> Option<Value> {
+        match self {
+            ExperienceError::EmailConnectorNotFound => Some(json!({ "type": "Email" })),
+            ExperienceError::SmsConnectorNotFound => Some(json!({ "type": "Sms" })),
+            _ => None,
+        }
+    }
+}
+
+/// Logto's stored defaults, with passwordless email sign-up and sign-in.
+fn default_document() -> Map<String, Value> {
+    let value = json!({
+        "tenantId": "default",
+        "id": "default",
+        "color": {"primaryColor": "#6139F6", "isDarkModeEnabled": false, "darkPrimaryColor": "#8768F8"},
+        "branding": {},
+        "hideLogtoBranding": false,
+        "languageInfo": {"autoDetect": true, "fallbackLanguage": "en"},
+        "termsOfUseUrl": null,
+        "privacyPolicyUrl": null,
+        "agreeToTermsPolicy": "Automatic",
+        "signUp": {"identifiers": ["email"], "password": false, "verify": true},
+        "signIn": {"methods": [{"identifier": "email", "password": false, "verificationCode": true, "isPasswordPrimary": false}]},
+        "socialSignIn": {},
+        "socialSignInConnectorTargets": [],
+        "signInMode": "SignInAndRegister",
+        "customCss": null,
+        "customContent": {},
+        "customUiAssets": null,
+        "passwordPolicy": {},
+        "mfa": {"factors": [], "policy": "UserControlled"},
+        "singleSignOnEnabled": false,
+        "supportEmail": null,
+        "supportWebsiteUrl": null,
+        "unknownSessionRedirectUrl": null,
+    });
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn typed<T: serde::de::DeserializeOwned>(
+    document: &Map<String, Value>,
+    field: &str,
+) -> Result<T, ExperienceError> {
+    let value = document.get(field).cloned().unwrap_or(Value::Null);
+    serde_json::from_value(value)
+        .map_err(|error| ExperienceError::InvalidInput(format!("`{field}` is invalid: {error}")))
+}
+
+impl SignInExperience {
+    fn from_document(document: Map<String, Value>) -> Result<Self, ExperienceError> {
+        Ok(Self {
+            sign_up: typed(&document, "signUp")?,
+            sign_in: typed(&document, "signIn")?,
+            document,
+        })
+    }
+
+    pub fn default_experience() -> Self {
+        let document = default_document();
+        Self::from_document(document.clone()).unwrap_or(Self {
+            document,
+            sign_up: SignUp {
+                identifiers: vec![Identifier::Email],
+                password: false,
+                verify: true,
+                secondary_identifiers: None,
+            },
+            sign_in: SignIn {
+                methods: vec![SignInMethod {
+                    identifier: Identifier::Email,
+                    password: false,
+                    verification_code: true,
+                    is_password_primary: false,
+                }],
+            },
+        })
+    }
+
+    /// The document as the API returns it.
+    pub fn to_json(&self) -> Value {
+        Value::Object(self.document.clone())
+    }
+
+    /// This experience with `patch` applied (not yet validated). Shape errors are `InvalidInput`.
+    pub fn patched(&self, patch: &Value) -> Result<Self, ExperienceError> {
+        let patch = patch.as_object().ok_or_else(|| {
+            ExperienceError::InvalidInput("the body must be a JSON object".to_owned())
+        })?;
+        let mut document = self.document.clone();
+        for (key, value) in patch {
+            if PATCHABLE.contains(&key.as_str()) {
+                document.insert(key.clone(), value.clone());
+            }
+        }
+        Self::from_document(document)
+    }
+
+    /// Whether `patch` touches the sign-up or sign-in rules (and so must be validated).
+    pub fn patch_changes_rules(patch: &Value) -> bool {
+        patch.get("signUp").is_some() || patch.get("signIn").is_some()
+    }
+
+    /// Logto's `validateSignUp` then `validateSignIn`.
+    pub fn validate(&self, email_connector: bool) -> Result<(), ExperienceError> {
+        validate_sign_up(&self.sign_up, email_connector)?;
+        validate_sign_in(&self.sign_in, &self.sign_up, email_connector)
+    }
+
+    /// What the sign-in pages offer.
+    pub fn email_access(&self) -> EmailAccess {
+        let email_method = self
+            .sign_in
+            .methods
+            .iter()
+            .find(|method| method.identifier == Identifier::Email);
+        let secondary_email = self
+            .sign_up
+            .secondary_identifiers
+            .iter()
+            .flatten()
+            .any(|s| {
+                matches!(
+                    s.identifier,
+                    SecondaryIdentifierKind::Email | SecondaryIdentifierKind::EmailOrPhone
+                )
+            });
+        EmailAccess {
+            code_sign_in: email_method.is_some_and(|method| method.verification_code),
+            sign_up: self.sign_up.identifiers.contains(&Identifier::Email) || secondary_email,
+            password_configured: self.sign_up.password
+                || self.sign_in.methods.iter().any(|method| method.password),
+        }
+    }
+}
+
+/// What the provider's sign-in pages allow, from the sign-in experience.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EmailAccess {
+    /// Signing in with an email verification code is on.
+    pub code_sign_in: bool,
+    /// An unknown address may create an account.
+    pub sign_up: bool,
+    /// The experience asks for passwords somewhere (not available at this provider).
+    pub password_configured: bool,
+}
+
+fn validate_sign_up(sign_up: &SignUp, email_connector: bool) -> Result<(), ExperienceError> {
+    let secondary = sign_up.secondary_identifiers.as_deref().unwrap_or_default();
+    if !secondary.is_empty() && sign_up.identifiers.is_empty() {
+        return Err(ExperienceError::MissingSignUpIdentifiers);
+    }
+    check_unique_identifiers(&sign_up.identifiers, secondary)?;
+    let non_username_primary = sign_up
+        .identifiers
+        .iter()
+        .any(|id| *id != Identifier::Username);
+    let non_username_secondary = secondary
+        .iter()
+        .any(|s| s.identifier != SecondaryIdentifierKind::Username);
+    if (non_username_primary || non_username_secondary) && !sign_up.verify {
+        return Err(ExperienceError::PasswordlessRequiresVerify);
+    }
+    if secondary
+        .iter()
+        .any(|s| s.identifier != SecondaryIdentifierKind::Username && s.verify != Some(true))
+    {
+        return Err(ExperienceError::PasswordlessRequiresVerify);
+    }
+    let uses = |primary: Identifier, kinds: &[SecondaryIdentifierKind]| {
+        sign_up.identifiers.contains(&primary)
+            || secondary.iter().any(|s| kinds.contains(&s.identifier))
+    };
+    use SecondaryIdentifierKind as K;
+    if uses(Identifier::Email, &[K::Email, K::EmailOrPhone]) && !email_connector {
+        return Err(ExperienceError::EmailConnectorNotFound);
+    }
+    if uses(Identifier::Phone, &[K::Phone, K::EmailOrPhone]) {
+        return Err(ExperienceError::SmsConnectorNotFound);
+    }
+    Ok(())
+}
+
+fn check_unique_identifiers(
+    primary: &[Identifier],
+    secondary: &[SecondaryIdentifier],
+) -> Result<(), ExperienceError> {
+    let primary_set: std::collections::HashSet<_> = primary.iter().collect();
+    let secondary_set: std::collections::HashSet<_> =
+        secondary.iter().map(|s| s.identifier).collect();
+    if primary_set.len() != primary.len() || secondary_set.len() != secondary.len() {
+        return Err(ExperienceError::DuplicatedSignUpIdentifiers);
+    }
+    let clashes = secondary_set.iter().any(|kind| match kind {
+        SecondaryIdentifierKind::EmailOrPhone => {
+            primary_set.contains(&Identifier::Email) || primary_set.contains(&Identifier::Phone)
+        }
+        SecondaryIdentifierKind::Username => primary_set.contains(&Identifier::Username),
+        SecondaryIdentifierKind::Email => primary_set.contains(&Identifier::Email),
+        SecondaryIdentifierKind::Phone => primary_set.contains(&Identifier::Phone),
+    });
+    if clashes {
+        return Err(ExperienceError::DuplicatedSignUpIdentifiers);
+    }
+    Ok(())
+}
+
+fn validate_sign_in(
+    sign_in: &SignIn,
+    sign_up: &SignUp,
+    email_connector: bool,
+) -> Result<(), ExperienceError> {
+    let by_code = |identifier: Identifier| {
+        sign_in
+            .methods
+            .iter()
+            .any(|m| m.verification_code && m.identifier == identifier)
+    };
+    if by_code(Identifier::Email) && !email_connector {
+        return Err(ExperienceError::EmailConnectorNotFound);
+    }
+    if by_code(Identifier::Phone) {
+        return Err(ExperienceError::SmsConnectorNotFound);
+    }
+    if !sign_in
+        .methods
+        .iter()
+        .all(|m| m.password || m.verification_code)
+    {
+        return Err(ExperienceError::AtLeastOneAuthenticationFactor);
+    }
+    if sign_up.verify
+        && !sign_up.password
+        && !sign_in
+            .methods
+            .iter()
+            .all(|m| m.verification_code || m.identifier == Identifier::Username)
+    {
+        return Err(ExperienceError::CodeSignInMustBeEnabled);
+    }
+    Ok(())
+}
+
+/// The stored experience; the default when none is stored. A stored document lacking fields
+/// (e.g. only `signUp`) gets the defaults for the others.
+pub async fn load(store: &dyn Store) -> Result<SignInExperience, LoadError> {
+    let Some(stored) = store.get_document(DOCUMENT).await? else {
+        return Ok(SignInExperience::default_experience());
+    };
+    let Value::Object(stored) = stored else {
+        return Err(LoadError::Corrupt("not a JSON object".to_owned()));
+    };
+    let mut document = default_document();
+    document.extend(stored);
+    SignInExperience::from_document(document).map_err(|error| LoadError::Corrupt(error.to_string()))
+}
+
+pub async fn save(store: &dyn Store, experience: &SignInExperience) -> Result<(), StoreError> {
+    store.put_document(DOCUMENT, &experience.to_json()).await
+}
+
+/// On first start, stores the default experience.
+pub async fn seed(store: &dyn Store) -> Result<(), StoreError> {
+    if store.get_document(DOCUMENT).await?.is_none() {
+        save(store, &SignInExperience::default_experience()).await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stored sign-in experience is unreadable: {0}")]
+    Corrupt(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn experience() -> SignInExperience {
+        SignInExperience::default_experience()
+    }
+
+    fn with(patch: &Value) -> Result<(), ExperienceError> {
+        experience().patched(patch)?.validate(true)
+    }
+
+    #[test]
+    fn the_default_is_passwordless_email() {
+        let access = experience().email_access();
+        assert!(access.code_sign_in && access.sign_up && !access.password_configured);
+        assert_eq!(experience().validate(true), Ok(()));
+        assert_eq!(
+            experience().validate(false),
+            Err(ExperienceError::EmailConnectorNotFound)
+        );
+        assert_eq!(experience().to_json()["signUp"]["identifiers"][0], "email");
+    }
+
+    #[test]
+    fn logto_rules_are_enforced() {
+        let no_verify =
+            json!({"signUp": {"identifiers": ["email"], "password": false, "verify": false}});
+        assert_eq!(
+            with(&no_verify),
+            Err(ExperienceError::PasswordlessRequiresVerify)
+        );
+        let code_off = json!({"signIn": {"methods": [{"identifier": "email", "password": true, "verificationCode": false, "isPasswordPrimary": true}]}});
+        assert_eq!(
+            with(&code_off),
+            Err(ExperienceError::CodeSignInMustBeEnabled)
+        );
+        let nothing = json!({"signIn": {"methods": [{"identifier": "email", "password": false, "verificationCode": false, "isPasswordPrimary": false}]}});
+        assert_eq!(
+            with(&nothing),
+            Err(ExperienceError::AtLeastOneAuthenticationFactor)
+        );
+        let duplicated = json!({"signUp": {"identifiers": ["email", "email"], "password": false, "verify": true}});
+        assert_eq!(
+            with(&duplicated),
+            Err(ExperienceError::DuplicatedSignUpIdentifiers)
+        );
+        let missing = json!({"signUp": {"identifiers": [], "password": false, "verify": true, "secondaryIdentifiers": [{"identifier": "email", "verify": true}]}});
+        assert_eq!(
+            with(&missing),
+            Err(ExperienceError::MissingSignUpIdentifiers)
+        );
+        let passwords = json!({
+            "signUp": {"identifiers": ["email"], "password": true, "verify": true},
+            "signIn": {"methods": [{"identifier": "email", "password": true, "verificationCode": false, "isPasswordPrimary": true}]},
+        });
+        assert_eq!(with(&passwords), Ok(()));
+        let access = experience().patched(&passwords).unwrap().email_access();
+        assert!(!access.code_sign_in && access.password_configured);
+    }
+
+    #[test]
+    fn patches_replace_known_fields_only() {
+        let patched = experience()
+            .patched(&json!({"customCss": "a{}", "id": "other", "bogus": 1}))
+            .unwrap();
+        let json = patched.to_json();
+        assert_eq!(json["customCss"], "a{}");
+        assert_eq!(json["id"], "default");
+        assert!(json.get("bogus").is_none());
+        assert!(matches!(
+            experience().patched(&json!({"signUp": {"identifiers": ["fax"]}})),
+            Err(ExperienceError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            experience().patched(&json!([])),
+            Err(ExperienceError::InvalidInput(_))
+        ));
+    }
+}

@@ -1,0 +1,314 @@
+//! An embedded provider in-process (manual clock, memory or SQLite store, known secrets key)
+//! driven with `oneshot`: Management API calls with a real `client_credentials` token, and a
+//! cookie-keeping browser for the sign-in pages.
+
+use axum::body::Body;
+use axum::Router;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use http::{header, HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use leptos_logto::clock::ManualClock;
+use leptos_logto::idp::clients::{Application, ApplicationType, Clients};
+use leptos_logto::idp::secrets::{SecretBox, SecretsKey};
+use leptos_logto::idp::store::memory::MemoryStore;
+use leptos_logto::idp::store::SharedStore;
+use leptos_logto::idp::{Provider, ProviderConfig, ProviderOptions};
+use leptos_logto::secret::Secret;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub const BASE: &str = "http://127.0.0.1:3001";
+pub const RESOURCE: &str = "https://default.logto.app/api";
+pub const APP_ID: &str = "web-app";
+pub const APP_SECRET: &str = "web-secret";
+pub const CALLBACK: &str = "http://localhost:3000/logto/sign-in-callback";
+pub const M2M_ID: &str = "m2m-app";
+pub const M2M_SECRET: &str = "m2m-secret";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const START: u64 = 1_800_000_000;
+/// The secrets key of every harness provider, so tests can open what it sealed.
+pub const KEY: [u8; 32] = [42; 32];
+
+pub struct Api {
+    pub clock: Arc<ManualClock>,
+    pub store: SharedStore,
+    pub provider: Provider,
+    router: Router,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+
+    pub fn location(&self) -> String {
+        self.headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Asserts a Logto error body and returns it.
+    pub fn error(&self, status: StatusCode, code: &str) -> Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        let body = self.json();
+        assert_eq!(body["code"], code, "{}", self.body);
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        body
+    }
+}
+
+/// Cookies of one browser.
+#[derive(Default)]
+pub struct Browser {
+    cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    fn absorb(&mut self, headers: &HeaderMap) {
+        for value in headers.get_all(header::SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let (name, value) = text.split(';').next().unwrap().split_once('=').unwrap();
+            if value.is_empty() || text.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    fn header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+pub fn secret_box() -> SecretBox {
+    SecretBox::new(Some(SecretsKey::from_bytes(&KEY)))
+}
+
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+/// A valid SES config with every template (`{{code}}` inside `<b>` in each body).
+pub fn ses_config(secret: &str, sender: &str) -> Value {
+    let template = |usage: &str| {
+        json!({
+            "usageType": usage,
+            "subject": format!("{usage} Grüße {{{{code}}}}"),
+            "content": format!("<p>{usage}: Grüße! Your code is <b>{{{{ code }}}}</b>.</p>"),
+        })
+    };
+    json!({
+        "accessKeyId": "AKIAEXAMPLE",
+        "accessKeySecret": secret,
+        "region": "us-east-1",
+        "emailAddress": sender,
+        "templates": [template("Register"), template("SignIn"), template("ForgotPassword"), template("Generic")],
+    })
+}
+
+fn clients() -> Clients {
+    let app = |id: &str, secret: &str, kind, redirect_uris: Vec<String>| Application {
+        id: id.to_owned(),
+        secret: Secret::new(secret),
+        name: id.to_owned(),
+        kind,
+        redirect_uris,
+        post_logout_redirect_uris: vec![],
+    };
+    Clients::load(
+        vec![
+            app(
+                APP_ID,
+                APP_SECRET,
+                ApplicationType::Traditional,
+                vec![CALLBACK.to_owned()],
+            ),
+            app(
+                M2M_ID,
+                M2M_SECRET,
+                ApplicationType::MachineToMachine,
+                vec![],
+            ),
+        ],
+        None,
+    )
+    .unwrap()
+}
+
+impl Api {
+    /// Memory store, the harness key, standard SES endpoint resolution.
+    pub async fn new() -> Self {
+        Self::with(Arc::new(MemoryStore::new()), secret_box(), None).await
+    }
+
+    pub async fn with(
+        store: SharedStore,
+        secrets: SecretBox,
+        ses_endpoint_url: Option<String>,
+    ) -> Self {
+        let clock = Arc::new(ManualClock::at(START));
+        let config = ProviderConfig {
+            base_url: BASE.to_owned(),
+            admin_emails: vec![],
+        };
+        let options = ProviderOptions {
+            secrets,
+            ses_endpoint_url,
+        };
+        let provider =
+            Provider::with_options(config, store.clone(), clock.clone(), clients(), options)
+                .await
+                .unwrap();
+        let router = provider.router();
+        Self {
+            clock,
+            store,
+            provider,
+            router,
+        }
+    }
+
+    pub async fn send(&self, browser: Option<&mut Browser>, mut request: Request<Body>) -> Reply {
+        if let Some(browser) = &browser {
+            if !browser.cookies.is_empty() {
+                request
+                    .headers_mut()
+                    .insert(header::COOKIE, browser.header().parse().unwrap());
+            }
+        }
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        if let Some(browser) = browser {
+            browser.absorb(&parts.headers);
+        }
+        let bytes = body.collect().await.unwrap().to_bytes();
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// The token endpoint's answer to the M2M app's `client_credentials` request.
+    pub async fn token_reply(&self, resource: &str, scope: &str) -> Reply {
+        let basic = format!(
+            "Basic {}",
+            STANDARD.encode(format!("{M2M_ID}:{M2M_SECRET}"))
+        );
+        let request = Request::post("/oidc/token")
+            .header(header::AUTHORIZATION, basic)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form(&[
+                ("grant_type", "client_credentials"),
+                ("resource", resource),
+                ("scope", scope),
+            ])))
+            .unwrap();
+        self.send(None, request).await
+    }
+
+    pub async fn token(&self, scope: &str) -> String {
+        let reply = self.token_reply(RESOURCE, scope).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.json()["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// One API call with `token` (none: no Authorization header).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        self.send(None, request).await
+    }
+
+    /// One API call as the settings page makes it (a fresh `all` token).
+    pub async fn admin(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
+        let token = self.token("all").await;
+        self.call(method, path, Some(&token), body).await
+    }
+
+    pub async fn sign_in_exp(&self) -> Value {
+        let reply = self.admin(Method::GET, "/api/sign-in-exp", None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.json()
+    }
+
+    pub async fn connectors(&self) -> Vec<Value> {
+        let reply = self.admin(Method::GET, "/api/connectors", None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.json().as_array().unwrap().clone()
+    }
+
+    pub async fn get_page(&self, browser: &mut Browser, uri: &str) -> Reply {
+        self.send(
+            Some(browser),
+            Request::get(uri).body(Body::empty()).unwrap(),
+        )
+        .await
+    }
+
+    pub async fn post_form(&self, browser: &mut Browser, uri: &str, body: String) -> Reply {
+        let request = Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(Some(browser), request).await
+    }
+
+    /// Starts an authorization request for the web app; the browser lands on the email page.
+    pub async fn start_sign_in(&self, browser: &mut Browser) -> Reply {
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()));
+        let query = form(&[
+            ("client_id", APP_ID),
+            ("redirect_uri", CALLBACK),
+            ("response_type", "code"),
+            ("scope", "openid offline_access profile email"),
+            ("state", "state-1"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("prompt", "consent"),
+        ]);
+        let reply = self.get_page(browser, &format!("/oidc/auth?{query}")).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        reply
+    }
+
+    /// Authorize, then submit `email` on the sign-in page.
+    pub async fn submit_email(&self, browser: &mut Browser, email: &str) -> Reply {
+        self.start_sign_in(browser).await;
+        self.post_form(browser, "/sign-in/email", form(&[("email", email)]))
+            .await
+    }
+}
