@@ -35,10 +35,7 @@ test.describe.configure({ mode: "serial" });
 
 test("an admin configures SES, sends a test email, enables passwordless sign-in; a new user signs up through SES", async ({ page, browser }) => {
   const errors = watchForErrors(page);
-  // The sender must be a verified SES identity, as in the real SES sandbox.
-  const identity = await page.request.post(`${MOTO}/v2/email/identities`, { data: { EmailIdentity: SENDER } });
-  expect(identity.ok()).toBeTruthy();
-
+  // scripts/test created SENDER as a verified identity in moto, as in the real SES sandbox.
   await signIn(page, ADMIN, "/logto/sign-in?return_to=/settings/sign-in-experience");
   await expect(page).toHaveURL("/settings/sign-in-experience");
   await hydrated(page);
@@ -94,6 +91,20 @@ test("an admin configures SES, sends a test email, enables passwordless sign-in;
   await expect(visitor).toHaveURL("/");
   await expect(visitor.getByTestId("welcome")).toContainText(newcomer);
   await context.close();
+
+  // Switching back works too: codes go to the development mailbox again.
+  await page.goto("/settings/sign-in-experience");
+  await hydrated(page);
+  await page.getByLabel("Development mailbox").check();
+  await page.getByTestId("save-email").click();
+  await expect(page.getByTestId("email-outcome")).toContainText("development mailbox");
+  const later = uniqueEmail("after-switch");
+  const third = await browser.newContext();
+  const thirdPage = await third.newPage();
+  await thirdPage.goto("/logto/sign-up");
+  await completeEmailCode(thirdPage, later);
+  await expect(thirdPage).toHaveURL("/");
+  await third.close();
   expect(errors).toEqual([]);
 });
 
