@@ -210,7 +210,7 @@ pub async fn start(
     spawn_purge(store, clock);
     let app = crate::server::telemetry::apply(provider.router());
     Ok(tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app)
+        if let Err(error) = axum::serve(crate::server::no_delay(listener), app)
             .with_graceful_shutdown(shutdown)
             .await
         {

@@ -166,7 +166,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         base_url = %state.settings.logto.base(),
         "app listening"
     );
-    axum::serve(listener, router(state, sessions))
+    axum::serve(no_delay(listener), router(state, sessions))
         .with_graceful_shutdown(shutdown.wait())
         .await
         .map_err(ServeError::Io)?;
@@ -175,6 +175,20 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     }
     tracing::info!("app stopped");
     Ok(())
+}
+
+/// Sends every write at once. Leptos streams pages in several chunks; with Nagle's algorithm
+/// each chunk after the first waits for the client's delayed ACK (~40 ms on Linux) on keep-alive
+/// connections.
+pub fn no_delay(
+    listener: tokio::net::TcpListener,
+) -> impl axum::serve::Listener<Addr = std::net::SocketAddr> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    })
 }
 
 /// Serves only the embedded provider (`leptos-logto provider`), for other applications.
