@@ -162,11 +162,13 @@ async fn authorization_code(
             auth_time: code_record.auth_time,
             issued_at: now,
             grant_expires_at: now + GRANT_TTL,
+            resources: code_record.resources.clone(),
         };
         Some(store_refresh_token(provider, chain, &code_record.grant_id).await?)
     } else {
         None
     };
+    let resource = requested_resource(single(form, "resource")?, &code_record.resources)?;
     issue(
         provider,
         client,
@@ -176,8 +178,23 @@ async fn authorization_code(
         code_record.auth_time,
         &code_record.grant_id,
         refresh_token,
+        resource,
     )
     .await
+}
+
+/// A `resource` on the token request must be one granted at authorization (RFC 8707 §2.2).
+fn requested_resource<'f>(
+    requested: Option<&'f str>,
+    granted: &[String],
+) -> Result<Option<&'f str>, OAuthError> {
+    match requested {
+        None => Ok(None),
+        Some(resource) if granted.iter().any(|g| g == resource) => Ok(Some(resource)),
+        Some(_) => Err(OAuthError::InvalidTarget(
+            "the resource was not requested at authorization".to_owned(),
+        )),
+    }
 }
 
 async fn refresh_token(
@@ -239,6 +256,7 @@ async fn refresh_token(
         chain.auth_time,
         &grant_id,
         new_refresh,
+        requested_resource(single(form, "resource")?, &chain.resources)?,
     )
     .await
 }
@@ -371,23 +389,44 @@ async fn issue(
     auth_time: u64,
     grant_id: &str,
     refresh_token: Option<String>,
+    resource: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let now = provider.clock.unix_seconds();
-    let access_token = random::token();
-    let record = AccessTokenRecord {
-        client_id: client.id.clone(),
-        user_id: user.id.clone(),
-        scopes: scopes.to_vec(),
+    let access_token = match resource {
+        // For an API: a JWT it can verify with the JWKS (not usable at userinfo, as in Logto).
+        Some(resource) => provider.keys.sign(
+            "at+jwt",
+            &serde_json::json!({
+                "iss": provider.config.issuer(),
+                "sub": user.id,
+                "aud": resource,
+                "client_id": client.id,
+                "scope": scopes.join(" "),
+                "iat": now,
+                "exp": now + ACCESS_TOKEN_TTL,
+                "jti": random::token(),
+            }),
+        )?,
+        // For userinfo: an opaque handle to a stored record.
+        None => {
+            let access_token = random::token();
+            let record = AccessTokenRecord {
+                client_id: client.id.clone(),
+                user_id: user.id.clone(),
+                scopes: scopes.to_vec(),
+            };
+            let payload = serde_json::to_value(&record).map_err(OAuthError::server)?;
+            provider
+                .store
+                .upsert(
+                    Kind::AccessToken,
+                    &random::handle_of(&access_token),
+                    Record::new(payload, now + ACCESS_TOKEN_TTL).with_grant(grant_id),
+                )
+                .await?;
+            access_token
+        }
     };
-    let payload = serde_json::to_value(&record).map_err(OAuthError::server)?;
-    provider
-        .store
-        .upsert(
-            Kind::AccessToken,
-            &random::handle_of(&access_token),
-            Record::new(payload, now + ACCESS_TOKEN_TTL).with_grant(grant_id),
-        )
-        .await?;
     let mut claims = user_claims(user, scopes);
     claims.insert("iss".to_owned(), provider.config.issuer().into());
     claims.insert("aud".to_owned(), client.id.clone().into());

@@ -86,6 +86,9 @@ pub struct RefreshTokenRecord {
     pub issued_at: u64,
     /// No token of this chain lives past the grant's end.
     pub grant_expires_at: u64,
+    /// API resources granted at authorization (RFC 8707), for JWT access tokens on refresh.
+    #[serde(default)]
+    pub resources: Vec<String>,
 }
 
 /// Whether a refresh token issued at `issued_at`, expiring at `expires_at`, is due for rotation.

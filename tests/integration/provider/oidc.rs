@@ -514,3 +514,57 @@ async fn configured_admins_get_the_role_and_others_do_not() {
         serde_json::json!(["admin"])
     );
 }
+
+#[tokio::test]
+async fn a_resource_on_the_token_request_gets_a_jwt_access_token_for_that_api() {
+    let h = Harness::new().await;
+    let api = "https://api.example.com";
+    let mut browser = Browser::default();
+    let done = h
+        .sign_in(&mut browser, "ada@example.com", &[("resource", api)])
+        .await;
+    let code = done.location_param("code").unwrap();
+    let request = Request::post("/oidc/token")
+        .header(header::AUTHORIZATION, basic(APP_ID, APP_SECRET))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("redirect_uri", CALLBACK),
+            ("resource", api),
+        ])))
+        .unwrap();
+    let tokens = h.send(None, request).await.json();
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(jwt_header(access)["typ"], "at+jwt");
+    assert_eq!(jwt_header(access)["kid"], h.provider.keys.active_kid());
+    let claims = jwt_claims(access);
+    assert_eq!(claims["aud"], api);
+    assert_eq!(claims["iss"], ISSUER);
+    assert_eq!(claims["client_id"], APP_ID);
+    assert_eq!(
+        claims["sub"],
+        jwt_claims(tokens["id_token"].as_str().unwrap())["sub"]
+    );
+
+    // On refresh too; a resource that was not granted is invalid_target.
+    let refresh = |resource: &str| {
+        Request::post("/oidc/token")
+            .header(header::AUTHORIZATION, basic(APP_ID, APP_SECRET))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+                ("resource", resource),
+            ])))
+            .unwrap()
+    };
+    let refreshed = h.send(None, refresh(api)).await.json();
+    assert_eq!(
+        jwt_claims(refreshed["access_token"].as_str().unwrap())["aud"],
+        api
+    );
+    let other = h.send(None, refresh("https://other.example.com")).await;
+    assert_eq!(other.json()["error"], "invalid_target");
+}
