@@ -5,6 +5,9 @@ import { completeEmailCode, hydrated, uniqueEmail, watchForErrors, PROVIDER } fr
 const MOTO = process.env.MOTO_URL ?? "http://127.0.0.1:5055";
 const ADMIN = "admin@example.com"; // PROVIDER_ADMIN_EMAILS in scripts/test
 const SENDER = "no-reply@example.com";
+// An IAM key that moto accepts (scripts/test creates it; moto checks SigV4 signatures).
+const KEY_ID = process.env.SES_KEY_ID ?? "";
+const KEY_SECRET = process.env.SES_KEY_SECRET ?? "";
 
 async function signIn(page: Page, email: string, path = "/logto/sign-in") {
   await page.goto(path);
@@ -42,14 +45,26 @@ test("an admin configures SES, sends a test email, enables passwordless sign-in;
   await expect(page.getByRole("heading", { name: "Sign-in experience" })).toBeVisible();
 
   await page.getByLabel("AWS SES").check();
-  await page.locator('input[name="ses[access_key_id]"]').fill("AKIAEXAMPLEKEY");
-  await page.locator('input[name="ses[access_key_secret]"]').fill("example-secret-value");
+  expect(KEY_ID, "scripts/test provides SES_KEY_ID").not.toBe("");
+  await page.locator('input[name="ses[access_key_id]"]').fill(KEY_ID);
   await page.locator('input[name="ses[region]"]').fill("us-east-1");
-  await page.locator('input[name="ses[email_address]"]').fill(`Leptos Logto <${SENDER}>`);
   await expect(page.getByTestId("unsaved")).toBeVisible();
-
   const tester = uniqueEmail("ses-test");
   await page.getByTestId("test-address").fill(tester);
+
+  // A wrong secret: AWS's (moto's) signature error is shown next to the test address.
+  await page.locator('input[name="ses[access_key_secret]"]').fill("not-the-secret");
+  await page.locator('input[name="ses[email_address]"]').fill(`Leptos Logto <${SENDER}>`);
+  await page.getByTestId("send-test").click();
+  await expect(page.locator('[data-field="test_address"]')).toContainText("SignatureDoesNotMatch");
+
+  // The right secret but an unverified sender: MessageRejected.
+  await page.locator('input[name="ses[access_key_secret]"]').fill(KEY_SECRET);
+  await page.locator('input[name="ses[email_address]"]').fill("Someone <unverified@example.com>");
+  await page.getByTestId("send-test").click();
+  await expect(page.locator('[data-field="test_address"]')).toContainText("MessageRejected");
+
+  await page.locator('input[name="ses[email_address]"]').fill(`Leptos Logto <${SENDER}>`);
   await page.getByTestId("send-test").click();
   await expect(page.getByTestId("email-outcome")).toContainText(`Test email sent to ${tester}`);
   await expect.poll(async () => (await sesMessages(page, tester)).length).toBeGreaterThan(0);
@@ -62,7 +77,7 @@ test("an admin configures SES, sends a test email, enables passwordless sign-in;
   // The secret is write-only: a reload shows that one is stored, never its value.
   await page.reload();
   await expect(page.locator('input[name="ses[access_key_secret]"]')).toHaveValue("");
-  expect(await page.content()).not.toContain("example-secret-value");
+  expect(await page.content()).not.toContain(KEY_SECRET);
 
   await page.getByTestId("email-sign-up").check();
   await page.getByTestId("verification-code").check();
