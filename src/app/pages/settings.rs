@@ -99,6 +99,23 @@ fn failure_text(error: &ServerFnError) -> String {
         .to_owned()
 }
 
+/// A form's last answer as (outcome, failure message); a successful save clears `dirty`.
+fn results(
+    value: impl Get<Value = Option<Result<Outcome, ServerFnError>>> + Clone + Send + Sync + 'static,
+    dirty: RwSignal<bool>,
+) -> (Signal<Option<Outcome>>, Signal<Option<String>>) {
+    let for_outcome = value.clone();
+    let outcome = Signal::derive(move || for_outcome.get().and_then(Result::ok));
+    let failed =
+        Signal::derive(move || value.get().and_then(Result::err).map(|e| failure_text(&e)));
+    Effect::new(move |_| {
+        if outcome.get().is_some_and(|o| o.ok) {
+            dirty.set(false);
+        }
+    });
+    (outcome, failed)
+}
+
 #[component]
 fn FieldError(outcome: Signal<Option<Outcome>>, field: &'static str) -> impl IntoView {
     move || {
@@ -137,19 +154,7 @@ fn EmailSection(email: EmailSettings, dirty: RwSignal<bool>) -> impl IntoView {
         email.factory.clone()
     });
     let templates = RwSignal::new(email.ses.templates.clone());
-    let outcome = Signal::derive(move || action.value().get().and_then(Result::ok));
-    let failed = Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| failure_text(&e))
-    });
-    Effect::new(move |_| {
-        if outcome.get().is_some_and(|o| o.ok) {
-            dirty.set(false);
-        }
-    });
+    let (outcome, failed) = results(action.value(), dirty);
     let pending = action.pending();
     let ses = email.ses.clone();
     let secret_hint = if email.secret_set {
@@ -359,19 +364,7 @@ fn CheckField(
 #[component]
 fn SignInSection(sign_in: SignInSettings, dirty: RwSignal<bool>) -> impl IntoView {
     let action = ServerAction::<SaveSignIn>::new();
-    let outcome = Signal::derive(move || action.value().get().and_then(Result::ok));
-    let failed = Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| failure_text(&e))
-    });
-    Effect::new(move |_| {
-        if outcome.get().is_some_and(|o| o.ok) {
-            dirty.set(false);
-        }
-    });
+    let (outcome, failed) = results(action.value(), dirty);
     let pending = action.pending();
     view! {
         <section class="panel" aria-labelledby="sign-in-heading">

@@ -105,6 +105,12 @@ fn expired() -> Response {
     )
 }
 
+/// The interaction a form post belongs to: refused when cross-site, "expired" when there is none.
+async fn posted_interaction(provider: &Provider, headers: &HeaderMap) -> Result<Current, Response> {
+    same_origin(provider, headers)?;
+    current(provider, headers).await?.ok_or_else(expired)
+}
+
 /// Cross-site form posts are refused (the interaction cookie is SameSite=Lax as a second line).
 fn same_origin(provider: &Provider, headers: &HeaderMap) -> Result<(), Response> {
     match headers
@@ -254,12 +260,8 @@ async fn submit_email(
     headers: HeaderMap,
     Form(form): Form<EmailForm>,
 ) -> Response {
-    if let Err(response) = same_origin(&provider, &headers) {
-        return response;
-    }
-    let mut current = match current(&provider, &headers).await {
-        Ok(Some(current)) => current,
-        Ok(None) => return expired(),
+    let mut current = match posted_interaction(&provider, &headers).await {
+        Ok(current) => current,
         Err(response) => return response,
     };
     let access = match email_access(&provider).await {
@@ -424,12 +426,8 @@ async fn submit_code(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    if let Err(response) = same_origin(&provider, &headers) {
-        return response;
-    }
-    let current = match current(&provider, &headers).await {
-        Ok(Some(current)) => current,
-        Ok(None) => return expired(),
+    let current = match posted_interaction(&provider, &headers).await {
+        Ok(current) => current,
         Err(response) => return response,
     };
     let Some(email) = current.record.email.clone() else {
@@ -534,12 +532,8 @@ async fn complete(provider: &Provider, current: Current, email: &str) -> Respons
 }
 
 async fn resend(State(provider): State<Provider>, headers: HeaderMap) -> Response {
-    if let Err(response) = same_origin(&provider, &headers) {
-        return response;
-    }
-    let mut current = match current(&provider, &headers).await {
-        Ok(Some(current)) => current,
-        Ok(None) => return expired(),
+    let mut current = match posted_interaction(&provider, &headers).await {
+        Ok(current) => current,
         Err(response) => return response,
     };
     let now = provider.clock.unix_seconds();
