@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// The signed-in person, as pages show them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct UserView {
     /// The provider's subject identifier (`sub`).
     pub id: String,
@@ -16,7 +16,7 @@ pub struct UserView {
 }
 
 /// What every page needs to know.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SessionSummary {
     pub user: Option<UserView>,
     /// Set while the embedded provider's dev mailbox delivers sign-in codes.
@@ -24,13 +24,15 @@ pub struct SessionSummary {
 }
 
 /// The profile page's data.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ProfileData {
     pub user: UserView,
     /// ID-token claims as (name, JSON value) pairs, sorted by name.
     pub claims: Vec<(String, String)>,
-    /// Fresh claims from the userinfo endpoint, or why they could not be fetched.
+    /// Claims from the userinfo endpoint, or why they could not be fetched.
     pub userinfo: Result<Vec<(String, String)>, String>,
+    /// How old (seconds) the userinfo claims may be; 0: fetched for this view.
+    pub userinfo_max_age_secs: u64,
     /// Unix seconds.
     pub access_token_expires_at: u64,
     pub session_idle_timeout_secs: u64,

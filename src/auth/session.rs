@@ -164,8 +164,17 @@ impl AuthSession {
 
     /// The session's tokens, if signed in.
     pub async fn tokens(&self) -> Result<Option<TokenSet>, AuthError> {
+        self.stored_tokens()
+            .await?
+            .map(|stored| decode_tokens(&stored))
+            .transpose()
+    }
+
+    /// The session's tokens as stored (decode with [`decode_tokens`]), for callers that keep
+    /// decoded token sets.
+    pub async fn stored_tokens(&self) -> Result<Option<serde_json::Value>, AuthError> {
         self.session
-            .get::<TokenSet>(TOKENS_KEY)
+            .get_value(TOKENS_KEY)
             .await
             .map_err(|e| store_error(&e))
     }
@@ -183,7 +192,7 @@ impl AuthSession {
     pub async fn sign_in(&self, tokens: &TokenSet, now: u64) -> Result<(), AuthError> {
         self.session.cycle_id().await.map_err(|e| store_error(&e))?;
         self.session
-            .insert(TOKENS_KEY, tokens)
+            .insert(TOKENS_KEY, encode_tokens(tokens)?)
             .await
             .map_err(|e| store_error(&e))?;
         self.session
@@ -201,7 +210,7 @@ impl AuthSession {
     /// lost if the response never completes).
     pub async fn replace_tokens(&self, tokens: &TokenSet) -> Result<(), AuthError> {
         self.session
-            .insert(TOKENS_KEY, tokens)
+            .insert(TOKENS_KEY, encode_tokens(tokens)?)
             .await
             .map_err(|e| store_error(&e))?;
         self.session.save().await.map_err(|e| store_error(&e))
@@ -240,9 +249,23 @@ impl AuthSession {
         idle_timeout: Duration,
         absolute_lifetime: Duration,
     ) -> Result<bool, AuthError> {
-        let Some(tokens) = self.tokens().await? else {
-            return Ok(false);
-        };
+        match self.tokens().await? {
+            Some(tokens) => {
+                self.is_valid_with(&tokens, now, idle_timeout, absolute_lifetime)
+                    .await
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// [`Self::is_valid`] for the session's `tokens`, already read by the caller.
+    pub async fn is_valid_with(
+        &self,
+        tokens: &TokenSet,
+        now: u64,
+        idle_timeout: Duration,
+        absolute_lifetime: Duration,
+    ) -> Result<bool, AuthError> {
         let get = |key: &'static str| async move {
             self.session
                 .get::<u64>(key)
@@ -259,6 +282,26 @@ impl AuthSession {
         let live = !tokens.needs_refresh(now) || tokens.refresh_token.is_some();
         Ok(within_absolute && within_idle && live)
     }
+}
+
+/// Tokens are kept in the session as one JSON string rather than a JSON tree: tower-sessions
+/// clones the whole record on every read, and a string clones in one allocation.
+fn encode_tokens(tokens: &TokenSet) -> Result<String, AuthError> {
+    serde_json::to_string(tokens).map_err(|_| undecodable())
+}
+
+/// Reads what [`encode_tokens`] wrote (or a JSON tree, as sessions held them before).
+pub fn decode_tokens(stored: &serde_json::Value) -> Result<TokenSet, AuthError> {
+    match stored {
+        serde_json::Value::String(text) => serde_json::from_str(text),
+        tree => TokenSet::deserialize(tree),
+    }
+    .map_err(|_| undecodable())
+}
+
+/// serde's messages can quote the data, which holds tokens: never pass them on.
+fn undecodable() -> AuthError {
+    AuthError::Session("session data could not be encoded or decoded".into())
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for AuthSession {

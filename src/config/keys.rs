@@ -104,6 +104,13 @@ pub const LOGTO_HTTP_TIMEOUT: Key = Key {
     default: Some("10"),
     doc: "Bound, in seconds, on every call from the app to Logto.",
 };
+pub const LOGTO_USERINFO_MAX_AGE: Key = Key {
+    toml: "logto.userinfo_max_age_secs",
+    env: "LOGTO_USERINFO_MAX_AGE_SECS",
+    default: Some("30"),
+    doc:
+        "The profile's userinfo is fetched again once older than this (seconds); 0: on every view.",
+};
 pub const SESSION_IDLE_TIMEOUT: Key = Key {
     toml: "session.idle_timeout_secs",
     env: "SESSION_IDLE_TIMEOUT_SECS",
@@ -115,6 +122,19 @@ pub const SESSION_ABSOLUTE_LIFETIME: Key = Key {
     env: "SESSION_ABSOLUTE_LIFETIME_SECS",
     default: Some("1209600"),
     doc: "A session is signed out this long (seconds) after sign-in, however active.",
+};
+pub const CACHE_PAGES: Key = Key {
+    toml: "cache.pages_mib",
+    env: "PAGE_CACHE_MIB",
+    default: Some("32"),
+    doc: "Memory (MiB) for rendered pages reused when their inputs are identical; 0 turns it off.",
+};
+pub const CACHE_SESSIONS: Key = Key {
+    toml: "cache.sessions",
+    env: "SESSION_CACHE_ENTRIES",
+    default: Some("10000"),
+    doc:
+        "Sessions kept in memory in front of the SQLite store; 0 turns it off (one instance only).",
 };
 pub const DATA_DIR: Key = Key {
     toml: "app.data_dir",
@@ -182,8 +202,11 @@ pub const ALL: &[Key] = &[
     LOGTO_SCOPES,
     LOGTO_RESOURCES,
     LOGTO_HTTP_TIMEOUT,
+    LOGTO_USERINFO_MAX_AGE,
     SESSION_IDLE_TIMEOUT,
     SESSION_ABSOLUTE_LIFETIME,
+    CACHE_PAGES,
+    CACHE_SESSIONS,
     DATA_DIR,
     PROVIDER_ADDR,
     PROVIDER_BASE_URL,

@@ -25,6 +25,7 @@ pub struct Settings {
     pub site: SiteSettings,
     pub logto: LogtoSettings,
     pub session: SessionSettings,
+    pub cache: CacheSettings,
     pub provider: ProviderSettings,
     /// Where databases and generated keys live.
     pub data_dir: PathBuf,
@@ -81,6 +82,8 @@ pub struct LogtoSettings {
     pub scopes: Vec<String>,
     pub resources: Vec<String>,
     pub http_timeout: Duration,
+    /// How old the profile page's userinfo may be; zero fetches it on every view.
+    pub userinfo_max_age: Duration,
 }
 
 /// A machine-to-machine application's credentials.
@@ -95,6 +98,15 @@ pub struct M2mCredentials {
 pub struct SessionSettings {
     pub idle_timeout: Duration,
     pub absolute_lifetime: Duration,
+}
+
+/// In-memory caches in front of slower work.
+#[derive(Debug, Clone)]
+pub struct CacheSettings {
+    /// Bytes of rendered pages to keep; zero turns the page cache off.
+    pub page_bytes: u64,
+    /// Session records kept in memory in front of the store; zero turns the cache off.
+    pub session_entries: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -198,6 +210,12 @@ pub fn load(
     let http_timeout = read.parse(&keys::LOGTO_HTTP_TIMEOUT, |text| {
         parse_seconds(text, 1, 120)
     });
+    let userinfo_max_age = read.parse(&keys::LOGTO_USERINFO_MAX_AGE, |text| {
+        parse_seconds(text, 0, 3600)
+    });
+    let page_cache_mib = read.parse(&keys::CACHE_PAGES, |text| parse_count(text, 4096));
+    let session_cache_entries =
+        read.parse(&keys::CACHE_SESSIONS, |text| parse_count(text, 10_000_000));
     let idle_timeout = read.parse(&keys::SESSION_IDLE_TIMEOUT, |text| {
         parse_seconds(text, 60, 365 * 86400)
     });
@@ -243,6 +261,9 @@ pub fn load(
         Some(scopes),
         Some(resources),
         Some(http_timeout),
+        Some(userinfo_max_age),
+        Some(page_cache_mib),
+        Some(session_cache_entries),
         Some(idle_timeout),
         Some(absolute_lifetime),
         Some(data_dir),
@@ -264,6 +285,9 @@ pub fn load(
         scopes,
         resources,
         http_timeout,
+        userinfo_max_age,
+        page_cache_mib,
+        session_cache_entries,
         idle_timeout,
         absolute_lifetime,
         data_dir,
@@ -294,10 +318,15 @@ pub fn load(
             scopes,
             resources,
             http_timeout,
+            userinfo_max_age,
         },
         session: SessionSettings {
             idle_timeout,
             absolute_lifetime,
+        },
+        cache: CacheSettings {
+            page_bytes: page_cache_mib * 1024 * 1024,
+            session_entries: session_cache_entries,
         },
         provider: ProviderSettings {
             addr: provider_addr,
@@ -406,6 +435,13 @@ fn parse_seconds(text: &str, min: u64, max: u64) -> Result<Duration, String> {
     match text.parse::<u64>() {
         Ok(seconds) if (min..=max).contains(&seconds) => Ok(Duration::from_secs(seconds)),
         _ => Err(format!("expected whole seconds from {min} to {max}")),
+    }
+}
+
+fn parse_count(text: &str, max: u64) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(count) if count <= max => Ok(count),
+        _ => Err(format!("expected a whole number from 0 to {max}")),
     }
 }
 

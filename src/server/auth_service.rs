@@ -3,19 +3,37 @@
 //! single flight), refresh on demand, and sign out. Route handlers and server functions are thin
 //! adapters over this; it holds no Leptos types.
 
+use crate::auth::session::decode_tokens;
 use crate::auth::{
     AuthError, AuthSession, CallbackParams, CurrentUser, FirstScreen, Refresher, RelyingParty,
     RpConfig, SignInOptions, TokenSet,
 };
 use crate::clock::SharedClock;
 use crate::config::{SessionSettings, Settings};
+use std::sync::Arc;
+use std::time::Duration;
 use tower_sessions::Session;
 use url::Url;
+
+/// Userinfo answers kept at most (one per signed-in person with a live access token).
+const USERINFO_CACHE_ENTRIES: u64 = 10_000;
+/// Decoded token sets kept at most, and for how long unused.
+const DECODED_TOKENS_ENTRIES: u64 = 10_000;
+const DECODED_TOKENS_IDLE: Duration = Duration::from_secs(600);
+
+/// Token sets by the text a session stores them as (see [`AuthSession::stored_tokens`]).
+type DecodedTokens = moka::sync::Cache<String, Arc<TokenSet>, foldhash::quality::RandomState>;
 
 pub struct AuthService {
     rp: RelyingParty,
     refresher: Refresher,
     session: SessionSettings,
+    /// Recent userinfo answers by (`sub`, access-token expiry); `None` when every view fetches.
+    userinfo: Option<moka::future::Cache<(String, u64), Arc<serde_json::Value>>>,
+    userinfo_max_age: Duration,
+    /// Decoding a token set costs more than the rest of a signed-in page view served from the
+    /// page cache; the same stored text always decodes to the same set.
+    decoded: DecodedTokens,
     /// The dev mailbox of the embedded provider, when it is the one in use.
     pub mailbox_url: Option<String>,
 }
@@ -42,10 +60,22 @@ impl AuthService {
             resources: settings.logto.resources.clone(),
             http_timeout: settings.logto.http_timeout,
         };
+        let max_age = settings.logto.userinfo_max_age;
         Ok(Self {
             rp: RelyingParty::new(config, clock)?,
             refresher: Refresher::new(),
             session: settings.session.clone(),
+            userinfo: (!max_age.is_zero()).then(|| {
+                moka::future::Cache::builder()
+                    .max_capacity(USERINFO_CACHE_ENTRIES)
+                    .time_to_live(max_age)
+                    .build()
+            }),
+            userinfo_max_age: max_age,
+            decoded: moka::sync::Cache::builder()
+                .max_capacity(DECODED_TOKENS_ENTRIES)
+                .time_to_idle(DECODED_TOKENS_IDLE)
+                .build_with_hasher(foldhash::quality::RandomState::default()),
             mailbox_url,
         })
     }
@@ -87,17 +117,16 @@ impl AuthService {
 
     /// The signed-in user and live tokens, or `None`: ends sessions past their idle or absolute
     /// limit, refreshes tokens close to expiry (one refresh per session however many requests).
-    pub async fn current(
-        &self,
-        session: &Session,
-    ) -> Result<Option<(CurrentUser, TokenSet)>, AuthError> {
+    pub async fn current(&self, session: &Session) -> Result<Option<SignedIn>, AuthError> {
         let auth = AuthSession::new(session.clone());
-        if auth.tokens().await?.is_none() {
+        let Some(stored) = auth.stored_tokens().await? else {
             return Ok(None);
-        }
+        };
+        let tokens = self.decode(stored)?;
         let now = self.now();
         if !auth
-            .is_valid(
+            .is_valid_with(
+                &tokens,
                 now,
                 self.session.idle_timeout,
                 self.session.absolute_lifetime,
@@ -107,19 +136,67 @@ impl AuthService {
             auth.sign_out().await?;
             return Ok(None);
         }
-        match self.refresher.fresh_tokens(&auth, &self.rp).await {
-            Ok(Some(tokens)) => {
-                auth.touch(now).await?;
-                Ok(Some((CurrentUser::from_claims(&tokens.claims), tokens)))
+        let tokens = if tokens.needs_refresh(now) {
+            match self.refresher.fresh_tokens(&auth, &self.rp).await {
+                Ok(Some(tokens)) => Arc::new(tokens),
+                Ok(None) | Err(AuthError::SignedOut) => return Ok(None),
+                Err(error) => return Err(error),
             }
-            Ok(None) | Err(AuthError::SignedOut) => Ok(None),
-            Err(error) => Err(error),
-        }
+        } else {
+            tokens
+        };
+        auth.touch(now).await?;
+        Ok(Some((CurrentUser::from_claims(&tokens.claims), tokens)))
     }
 
-    /// Fresh claims from the userinfo endpoint.
-    pub async fn userinfo(&self, tokens: &TokenSet) -> Result<serde_json::Value, AuthError> {
-        self.rp.userinfo(tokens).await
+    /// The token set a session stores, decoded once per distinct stored text.
+    fn decode(&self, stored: serde_json::Value) -> Result<Arc<TokenSet>, AuthError> {
+        let serde_json::Value::String(text) = stored else {
+            return decode_tokens(&stored).map(Arc::new);
+        };
+        if let Some(tokens) = self.decoded.get(text.as_str()) {
+            return Ok(tokens);
+        }
+        let tokens = Arc::new(decode_tokens(&serde_json::Value::String(text.clone()))?);
+        self.decoded.insert(text, Arc::clone(&tokens));
+        Ok(tokens)
+    }
+
+    /// [`Self::current`], worked out at most once for the request `memo` belongs to.
+    pub async fn current_once<'m>(
+        &self,
+        session: &Session,
+        memo: &'m RequestUser,
+    ) -> Result<Option<&'m SignedIn>, AuthError> {
+        memo.0
+            .get_or_try_init(|| self.current(session))
+            .await
+            .map(Option::as_ref)
+    }
+
+    /// Claims from the userinfo endpoint, at most `userinfo_max_age` old. Concurrent requests for
+    /// the same person share one call; failures are not kept.
+    pub async fn userinfo(
+        &self,
+        tokens: &TokenSet,
+    ) -> Result<Arc<serde_json::Value>, Arc<AuthError>> {
+        let Some(cache) = &self.userinfo else {
+            return self
+                .rp
+                .userinfo(tokens)
+                .await
+                .map(Arc::new)
+                .map_err(Arc::new);
+        };
+        let key = (tokens.claims.sub.clone(), tokens.access_token_expires_at);
+        cache
+            .try_get_with(key, async { self.rp.userinfo(tokens).await.map(Arc::new) })
+            .await
+    }
+
+    /// How old a userinfo answer shown to a person may be.
+    pub fn userinfo_max_age(&self) -> Duration {
+        self.userinfo_max_age
     }
 
     /// Refreshes now, whatever the expiry (still one refresh per session at a time); returns the
@@ -152,6 +229,15 @@ impl AuthService {
         &self.session
     }
 }
+
+/// Who is signed in, for one request: the page guard, the page cache and the server functions a
+/// page render calls all ask, and [`AuthService::current_once`] answers once. Kept in the
+/// request's extensions; a clone shares the answer.
+#[derive(Clone, Default)]
+pub struct RequestUser(Arc<tokio::sync::OnceCell<Option<SignedIn>>>);
+
+/// Who is signed in, and their live tokens.
+pub type SignedIn = (CurrentUser, Arc<TokenSet>);
 
 /// A same-origin path to return to after sign-in, else `/` (security.md "Redirects"): one leading
 /// `/`, not `//` or `/\`, no scheme, no control or space characters — checked before and after

@@ -1,7 +1,8 @@
 //! Pages for signed-in people only: a full page load of one while signed out is answered with a
-//! redirect to sign in that comes back to it (server functions answer 401 themselves).
+//! redirect to sign in that comes back to it (server functions answer 401 themselves). Also gives
+//! every request its [`RequestUser`] memo, so who is signed in is worked out once per request.
 
-use super::auth_service::AuthService;
+use super::auth_service::{AuthService, RequestUser};
 use crate::app::pages::sign_in_error::SignInFailure;
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
@@ -16,9 +17,11 @@ pub const PROTECTED_PAGES: &[&str] = &["/profile", "/settings/sign-in-experience
 pub async fn protect_pages(
     State(auth): State<Arc<AuthService>>,
     session: Session,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
+    let memo = RequestUser::default();
+    request.extensions_mut().insert(memo.clone());
     let path = request.uri().path();
     if request.method() != Method::GET || !PROTECTED_PAGES.contains(&path) {
         return next.run(request).await;
@@ -28,7 +31,7 @@ pub async fn protect_pages(
         .path_and_query()
         .map_or(path, |pq| pq.as_str())
         .to_owned();
-    match auth.current(&session).await {
+    match auth.current_once(&session, &memo).await {
         Ok(Some(_)) => next.run(request).await,
         Ok(None) => redirect(&format!(
             "/logto/sign-in?return_to={}",

@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod fns;
 pub mod guard;
 pub mod headers;
+pub mod page_cache;
 pub mod session;
 pub mod settings_fns;
 pub mod settings_service;
@@ -26,9 +27,12 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use tower_sessions::{SessionManagerLayer, SessionStore};
 
-/// What every handler can reach.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// What every handler can reach. Cheap to clone (axum clones it for every request): one `Arc`.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// The state behind [`AppState`].
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub settings: Arc<Settings>,
     pub auth: Arc<AuthService>,
@@ -40,12 +44,43 @@ impl AppState {
     pub fn new(settings: Settings, clock: SharedClock) -> Result<Self, crate::auth::AuthError> {
         let settings_service = management_client(&settings, Arc::clone(&clock))
             .map(|client| Arc::new(settings_service::SettingsService::new(client)));
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             leptos_options: leptos_options(&settings),
             auth: Arc::new(AuthService::new(&settings, clock)?),
             settings_service,
             settings: Arc::new(settings),
-        })
+        })))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<AuthService> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.auth)
+    }
+}
+
+impl FromRef<AppState> for Arc<Settings> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.settings)
+    }
+}
+
+impl FromRef<AppState> for Option<Arc<settings_service::SettingsService>> {
+    fn from_ref(state: &AppState) -> Self {
+        state.settings_service.clone()
     }
 }
 
@@ -98,7 +133,9 @@ where
 {
     let routes = generate_route_list(App);
     let settings = Arc::clone(&state.settings);
-    let page_csp = headers::PagePolicy::new(&settings);
+    // Axum clones each route's handler, with everything it captures, for every request: the
+    // captures are `Arc`s so that this costs a few reference counts.
+    let page_csp = Arc::new(headers::PagePolicy::new(&settings));
     let auth = Arc::clone(&state.auth);
     let settings_service = state.settings_service.clone();
     let context = move || {
@@ -106,25 +143,38 @@ where
         provide_context(settings_service.clone());
         page_csp.apply_to_response();
     };
-    let options = state.leptos_options.clone();
+    let options = Arc::new(state.leptos_options.clone());
     let origin = csrf::AppOrigin(Arc::from(settings.logto.base()));
-    let app = Router::new()
+    let pages = Arc::new(page_cache::PageCache::new(
+        Arc::clone(&state.auth),
+        settings.cache.page_bytes,
+    ));
+    let auth = Arc::clone(&state.auth);
+    let routes = Router::new()
         .route("/healthz", get(healthz))
         .merge(sign_in_routes::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
-            shell(options.clone())
+            shell(LeptosOptions::clone(&options))
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
         >(context, shell))
+        .with_state(state);
+    // The middleware wraps the router as a whole, not each route: axum clones a route's whole
+    // service stack for every request, while a router clones as one `Arc`.
+    let middleware = tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
+        .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&state.auth),
+            auth,
             guard::protect_pages,
         ))
-        .layer(sessions)
-        .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
-        .with_state(state);
+        .layer(axum::middleware::from_fn_with_state(
+            pages,
+            page_cache::serve,
+        ));
+    let app = Router::new().fallback_service(middleware.service(routes));
     let app = headers::apply(app, &settings);
     telemetry::apply(app)
 }

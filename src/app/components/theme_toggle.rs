@@ -7,7 +7,7 @@ use leptos::prelude::*;
 /// The cookie holding the theme; prefixed so it cannot clash with the provider's cookies.
 pub const THEME_COOKIE: &str = "leptos_logto_theme";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Theme {
     System,
     Light,

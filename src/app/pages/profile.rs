@@ -1,4 +1,4 @@
-//! `/profile` (signed in only): the user id, the ID-token claims, fresh userinfo, token and session
+//! `/profile` (signed in only): the user id, the ID-token claims, recent userinfo, token and session
 //! lifetimes, a "Refresh tokens now" button and sign-out. A full page load while signed out is
 //! redirected by the server; in the browser, a 401 from the server function sends the person to
 //! sign in and back.
@@ -87,12 +87,25 @@ fn ProfileView(profile: ProfileData) -> impl IntoView {
             </Show>
             <h2>"ID token claims"</h2>
             <ClaimsTable claims=profile.claims.clone() testid="claims" />
-            <h2>"Userinfo (fetched just now)"</h2>
+            <h2>"Userinfo"</h2>
+            <p class="muted">{userinfo_age(profile.userinfo_max_age_secs)}</p>
             {match profile.userinfo {
                 Ok(claims) => view! { <ClaimsTable claims testid="userinfo" /> }.into_any(),
                 Err(message) => view! { <p class="alert alert--error" role="alert">{message}</p> }.into_any(),
             }}
         </section>
+    }
+}
+
+/// Where the userinfo claims come from, and how old they may be.
+fn userinfo_age(max_age_secs: u64) -> String {
+    if max_age_secs == 0 {
+        "From the provider's userinfo endpoint, fetched for this page.".to_owned()
+    } else {
+        format!(
+            "From the provider's userinfo endpoint, fetched within the last {}.",
+            format::duration(max_age_secs)
+        )
     }
 }
 

@@ -52,13 +52,22 @@ impl CountingStore {
     }
 }
 
+/// The app over `store`, with the session cache holding `cached_sessions` records.
+fn app_over(
+    store: &CountingStore,
+    cached_sessions: u64,
+) -> impl FnOnce(leptos_logto::config::Settings) -> axum::Router {
+    let store = store.clone();
+    move |mut settings| {
+        settings.cache.session_entries = cached_sessions;
+        crate::support::app_with_store(settings, store)
+    }
+}
+
 #[tokio::test]
 async fn anonymous_requests_touch_no_session_and_signed_in_ones_read_once_and_write_nothing() {
     let store = CountingStore::default();
-    let app_store = store.clone();
-    let world =
-        World::start_with(move |settings| crate::support::app_with_store(settings, app_store))
-            .await;
+    let world = World::start_with(app_over(&store, 0)).await;
     let mut jar = Jar::default();
 
     store.reset();
@@ -78,15 +87,17 @@ async fn anonymous_requests_touch_no_session_and_signed_in_ones_read_once_and_wr
     world
         .sign_in(&mut jar, "ada@example.com", "/logto/sign-in")
         .await;
-    store.reset();
-    let page = world.get(&mut jar, "/profile").await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(
-        store.counts(),
-        (1, 0),
-        "one read, no write for a signed-in page"
-    );
-    assert!(page.headers.get(http::header::SET_COOKIE).is_none());
+    for round in 0..2 {
+        store.reset();
+        let page = world.get(&mut jar, "/profile").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(
+            store.counts(),
+            (1, 0),
+            "one read, no write for a signed-in page (view {round})"
+        );
+        assert!(page.headers.get(http::header::SET_COOKIE).is_none());
+    }
 
     store.reset();
     world
@@ -97,6 +108,51 @@ async fn anonymous_requests_touch_no_session_and_signed_in_ones_read_once_and_wr
         (1, 0),
         "one read, no write for a server function"
     );
+}
+
+#[tokio::test]
+async fn with_the_session_cache_signed_in_requests_read_the_store_only_after_a_restart() {
+    let store = CountingStore::default();
+    let mut world = World::start_with(app_over(&store, 100)).await;
+    let mut jar = Jar::default();
+    world
+        .sign_in(&mut jar, "ada@example.com", "/logto/sign-in")
+        .await;
+    assert!(store.counts().1 > 0, "the sign-in was written to the store");
+
+    store.reset();
+    for _ in 0..3 {
+        assert_eq!(world.get(&mut jar, "/profile").await.status, StatusCode::OK);
+    }
+    world
+        .post(&mut jar, "/api/session", "", Some(APP_BASE))
+        .await;
+    assert_eq!(
+        store.counts(),
+        (0, 0),
+        "the sign-in went through the cache: no reads, no writes"
+    );
+
+    // A new process has an empty cache: one read fills it.
+    world.restart(app_over(&store, 100));
+    store.reset();
+    for _ in 0..3 {
+        assert_eq!(world.get(&mut jar, "/profile").await.status, StatusCode::OK);
+    }
+    assert_eq!(
+        store.counts(),
+        (1, 0),
+        "one read after the restart, then memory"
+    );
+
+    // Signing out deletes the record from the store and from memory.
+    let signed_out = world
+        .post(&mut jar, "/api/sign-out", "", Some(APP_BASE))
+        .await;
+    assert!(signed_out.status.is_redirection() || signed_out.status.is_success());
+    store.reset();
+    let page = world.get(&mut jar, "/profile").await;
+    assert_eq!(page.status, StatusCode::FOUND, "signed out everywhere");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
