@@ -174,8 +174,7 @@ impl AuthService {
             .map(Option::as_ref)
     }
 
-    /// Claims from the userinfo endpoint, at most `userinfo_max_age` old. Concurrent requests for
-    /// the same person share one call; failures are not kept.
+    /// Claims from the userinfo endpoint, at most `userinfo_max_age` old; failures are not kept.
     pub async fn userinfo(
         &self,
         tokens: &TokenSet,
@@ -189,9 +188,15 @@ impl AuthService {
                 .map_err(Arc::new);
         };
         let key = (tokens.claims.sub.clone(), tokens.access_token_expires_at);
-        cache
-            .try_get_with(key, async { self.rp.userinfo(tokens).await.map(Arc::new) })
-            .await
+        if let Some(claims) = cache.get(&key).await {
+            return Ok(claims);
+        }
+        // Not `try_get_with`: its waiters wait on the first caller's future, and a page render
+        // may hold a future without polling it (moka-rs/moka#240). Two cold views fetching
+        // at once cost one extra call.
+        let claims = Arc::new(self.rp.userinfo(tokens).await.map_err(Arc::new)?);
+        cache.insert(key, Arc::clone(&claims)).await;
+        Ok(claims)
     }
 
     /// How old a userinfo answer shown to a person may be.
