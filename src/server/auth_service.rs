@@ -122,7 +122,7 @@ impl AuthService {
         let Some(stored) = auth.stored_tokens().await? else {
             return Ok(None);
         };
-        let tokens = self.decode(stored)?;
+        let tokens = self.decode(&stored)?;
         let now = self.now();
         if !auth
             .is_valid_with(
@@ -150,15 +150,15 @@ impl AuthService {
     }
 
     /// The token set a session stores, decoded once per distinct stored text.
-    fn decode(&self, stored: serde_json::Value) -> Result<Arc<TokenSet>, AuthError> {
+    fn decode(&self, stored: &serde_json::Value) -> Result<Arc<TokenSet>, AuthError> {
         let serde_json::Value::String(text) = stored else {
-            return decode_tokens(&stored).map(Arc::new);
+            return decode_tokens(stored).map(Arc::new);
         };
         if let Some(tokens) = self.decoded.get(text.as_str()) {
             return Ok(tokens);
         }
-        let tokens = Arc::new(decode_tokens(&serde_json::Value::String(text.clone()))?);
-        self.decoded.insert(text, Arc::clone(&tokens));
+        let tokens = Arc::new(decode_tokens(stored)?);
+        self.decoded.insert(text.clone(), Arc::clone(&tokens));
         Ok(tokens)
     }
 

@@ -102,18 +102,6 @@ impl PageCache {
         Self { auth, pages }
     }
 
-    /// How many rendered pages are kept (after pending evictions have run).
-    pub fn len(&self) -> u64 {
-        self.pages.as_ref().map_or(0, |pages| {
-            pages.run_pending_tasks();
-            pages.entry_count()
-        })
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     async fn inputs(
         &self,
         page: CacheablePage,
