@@ -4,6 +4,7 @@
 
 mod logs;
 mod management;
+mod oneshot;
 mod provider;
 mod router;
 mod rp;

@@ -2,12 +2,12 @@
 //! driven with `oneshot`: Management API calls with a real `client_credentials` token, and a
 //! cookie-keeping browser for the sign-in pages.
 
+pub use crate::oneshot::{form, Browser, Reply};
 use axum::body::Body;
 use axum::Router;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use http::{header, HeaderMap, Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use http::{header, Method, Request, StatusCode};
 use leptos_logto::clock::ManualClock;
 use leptos_logto::idp::clients::{Application, ApplicationType, Clients};
 use leptos_logto::idp::secrets::{SecretBox, SecretsKey};
@@ -17,9 +17,7 @@ use leptos_logto::idp::{Provider, ProviderConfig, ProviderOptions};
 use leptos_logto::secret::Secret;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::Arc;
-use tower::ServiceExt;
 
 pub const BASE: &str = "http://127.0.0.1:3001";
 pub const RESOURCE: &str = "https://default.logto.app/api";
@@ -40,70 +38,8 @@ pub struct Api {
     router: Router,
 }
 
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: String,
-}
-
-impl Reply {
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
-    }
-
-    pub fn location(&self) -> String {
-        self.headers
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default()
-    }
-
-    /// Asserts a Logto error body and returns it.
-    pub fn error(&self, status: StatusCode, code: &str) -> Value {
-        assert_eq!(self.status, status, "{}", self.body);
-        let body = self.json();
-        assert_eq!(body["code"], code, "{}", self.body);
-        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
-        body
-    }
-}
-
-/// Cookies of one browser.
-#[derive(Default)]
-pub struct Browser {
-    cookies: HashMap<String, String>,
-}
-
-impl Browser {
-    fn absorb(&mut self, headers: &HeaderMap) {
-        for value in headers.get_all(header::SET_COOKIE) {
-            let text = value.to_str().unwrap();
-            let (name, value) = text.split(';').next().unwrap().split_once('=').unwrap();
-            if value.is_empty() || text.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-    }
-
-    fn header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
-
 pub fn secret_box() -> SecretBox {
     SecretBox::new(Some(SecretsKey::from_bytes(&KEY)))
-}
-
-pub fn form(pairs: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
 }
 
 /// A valid SES config with every template (`{{code}}` inside `<b>` in each body).
@@ -186,25 +122,8 @@ impl Api {
         }
     }
 
-    pub async fn send(&self, browser: Option<&mut Browser>, mut request: Request<Body>) -> Reply {
-        if let Some(browser) = &browser {
-            if !browser.cookies.is_empty() {
-                request
-                    .headers_mut()
-                    .insert(header::COOKIE, browser.header().parse().unwrap());
-            }
-        }
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let (parts, body) = response.into_parts();
-        if let Some(browser) = browser {
-            browser.absorb(&parts.headers);
-        }
-        let bytes = body.collect().await.unwrap().to_bytes();
-        Reply {
-            status: parts.status,
-            headers: parts.headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+    pub async fn send(&self, browser: Option<&mut Browser>, request: Request<Body>) -> Reply {
+        crate::oneshot::send(&self.router, browser, request).await
     }
 
     /// The token endpoint's answer to the M2M app's `client_credentials` request.

@@ -1,12 +1,12 @@
 //! An embedded provider in-process (memory store, manual clock) driven with `oneshot`, with a
 //! cookie jar per browser and helpers for the whole email-code sign-in.
 
+pub use crate::oneshot::{form, Browser, Reply};
 use axum::body::Body;
 use axum::Router;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use http::{header, HeaderMap, Request, StatusCode};
-use http_body_util::BodyExt;
+use http::{header, Request, StatusCode};
 use leptos_logto::clock::ManualClock;
 use leptos_logto::idp::clients::{Application, ApplicationType, Clients};
 use leptos_logto::idp::store::memory::MemoryStore;
@@ -14,9 +14,7 @@ use leptos_logto::idp::store::Store;
 use leptos_logto::idp::{Provider, ProviderConfig};
 use leptos_logto::secret::Secret;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::Arc;
-use tower::ServiceExt;
 
 pub const BASE: &str = "http://127.0.0.1:3001";
 pub const ISSUER: &str = "http://127.0.0.1:3001/oidc";
@@ -36,82 +34,12 @@ pub struct Harness {
     router: Router,
 }
 
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: String,
-}
-
-impl Reply {
-    pub fn location(&self) -> String {
-        self.headers
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default()
-    }
-
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
-    }
-
-    /// A query parameter of the Location header.
-    pub fn location_param(&self, name: &str) -> Option<String> {
-        let url = url::Url::parse(&self.location()).ok()?;
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    }
-}
-
-/// Cookies of one browser.
-#[derive(Default, Clone)]
-pub struct Browser {
-    cookies: HashMap<String, String>,
-}
-
-impl Browser {
-    fn header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn absorb(&mut self, headers: &HeaderMap) {
-        for value in headers.get_all(header::SET_COOKIE) {
-            let text = value.to_str().unwrap();
-            let pair = text.split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            if value.is_empty() || text.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-    }
-
-    pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.cookies.get(name).map(String::as_str)
-    }
-
-    pub fn has(&self, name: &str) -> bool {
-        self.cookies.contains_key(name)
-    }
-}
-
 pub fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 pub fn basic(id: &str, secret: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
-}
-
-pub fn form(pairs: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
 }
 
 impl Harness {
@@ -161,25 +89,7 @@ impl Harness {
     }
 
     pub async fn send(&self, browser: Option<&mut Browser>, request: Request<Body>) -> Reply {
-        let mut request = request;
-        if let Some(browser) = &browser {
-            if !browser.cookies.is_empty() {
-                request
-                    .headers_mut()
-                    .insert(header::COOKIE, browser.header().parse().unwrap());
-            }
-        }
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let (parts, body) = response.into_parts();
-        if let Some(browser) = browser {
-            browser.absorb(&parts.headers);
-        }
-        let bytes = body.collect().await.unwrap().to_bytes();
-        Reply {
-            status: parts.status,
-            headers: parts.headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        crate::oneshot::send(&self.router, browser, request).await
     }
 
     pub async fn get(&self, browser: Option<&mut Browser>, uri: &str) -> Reply {

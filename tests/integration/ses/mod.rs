@@ -21,6 +21,16 @@ fn config_for(moto: &Moto, secret: &str, sender: &str) -> Value {
     config
 }
 
+/// A provider (memory store) whose SES connector sends to `moto`.
+async fn api_sending_through(moto: &Moto) -> Api {
+    Api::with(
+        Arc::new(MemoryStore::new()),
+        secret_box(),
+        Some(moto.url.clone()),
+    )
+    .await
+}
+
 async fn test_send(api: &Api, email: &str, config: &Value) -> Reply {
     let body = json!({"email": email, "config": config});
     api.admin(
@@ -80,12 +90,7 @@ async fn the_test_endpoint_delivers_the_generic_template_via_aws_endpoint_url_se
 #[tokio::test]
 async fn aws_refusals_are_invalid_response_with_the_aws_code_and_message() {
     let moto = Moto::start(SENDER_ADDRESS);
-    let api = Api::with(
-        Arc::new(MemoryStore::new()),
-        secret_box(),
-        Some(moto.url.clone()),
-    )
-    .await;
+    let api = api_sending_through(&moto).await;
 
     let wrong_secret = config_for(&moto, "wrong-secret-wrong-secret-wrong-secret00", SENDER);
     let reply = test_send(&api, "admin@example.com", &wrong_secret).await;
@@ -119,12 +124,7 @@ async fn aws_refusals_are_invalid_response_with_the_aws_code_and_message() {
 #[tokio::test]
 async fn after_saving_ses_sign_in_codes_go_through_ses_and_complete_the_sign_in() {
     let moto = Moto::start(SENDER_ADDRESS);
-    let api = Api::with(
-        Arc::new(MemoryStore::new()),
-        secret_box(),
-        Some(moto.url.clone()),
-    )
-    .await;
+    let api = api_sending_through(&moto).await;
     let body =
         json!({"connectorId": "aws-ses-mail", "config": config_for(&moto, &moto.secret, SENDER)});
     let saved = api
