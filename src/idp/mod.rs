@@ -46,6 +46,15 @@ impl ProviderConfig {
         format!("{}/oidc", self.base_url)
     }
 
+    /// Who becomes an administrator when an account is created.
+    pub fn admin_policy(&self) -> users::AdminPolicy {
+        if self.admin_emails.is_empty() {
+            users::AdminPolicy::FirstAccount
+        } else {
+            users::AdminPolicy::Listed(self.admin_emails.clone())
+        }
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.base_url.starts_with("https://")
     }

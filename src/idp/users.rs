@@ -23,6 +23,38 @@ pub fn normalize_email(input: &str) -> Option<String> {
     plausible.then_some(email)
 }
 
+/// Who becomes an administrator when an account is created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AdminPolicy {
+    /// These lower-cased addresses (`PROVIDER_ADMIN_EMAILS`); nobody else.
+    Listed(Vec<String>),
+    /// The first account created (development default when no address is listed).
+    FirstAccount,
+    /// Nobody automatically: the first administrator redeems the setup link (production).
+    SetupLink,
+}
+
+/// The account for a verified `email` (normalised), its sign-in recorded: the existing one, or a
+/// new one when `may_create` (sign-up is on). `None`: unknown address and sign-up off.
+pub async fn sign_in(
+    store: &dyn Store,
+    email: &str,
+    policy: &AdminPolicy,
+    may_create: bool,
+    now_ms: i64,
+) -> Result<Option<User>, StoreError> {
+    let admins: Vec<String> = match policy {
+        AdminPolicy::Listed(emails) => emails.clone(),
+        _ => Vec::new(),
+    };
+    let user = match store.find_user_by_email(email).await? {
+        Some(user) => user,
+        None if may_create => create(store, email, &admins, now_ms).await?,
+        None => return Ok(None),
+    };
+    record_sign_in(store, user, &admins, now_ms).await.map(Some)
+}
+
 /// Creates the account for `email` (already normalised), choosing its roles.
 pub async fn create(
     store: &dyn Store,

@@ -44,6 +44,9 @@ pub enum Issued {
     Code(String),
     /// The recipient had 10 codes in the last 10 minutes.
     RateLimited,
+    /// This interaction was sent a code for this address less than [`RESEND_AFTER`] seconds
+    /// ago; nothing was sent and the earlier code stays valid. `wait`: seconds left.
+    TooSoon { wait: u64 },
 }
 
 /// Issues a new code for `interaction` and `email` (normalised), replacing any earlier one, unless

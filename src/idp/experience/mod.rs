@@ -321,6 +321,8 @@ async fn send_code(
     let code = match codes::issue(provider.store.as_ref(), &current.handle, &email, now).await {
         Ok(Issued::Code(code)) => code,
         Ok(Issued::RateLimited) => return Err(SendFailure::RateLimited),
+        // A code for this address went out moments ago and is still valid: nothing new to send.
+        Ok(Issued::TooSoon { .. }) => return Ok(()),
         Err(error) => return Err(SendFailure::Response(internal(error))),
     };
     let usage = if known {
@@ -464,15 +466,11 @@ async fn complete(provider: &Provider, current: Current, email: &str) -> Respons
     let now = provider.clock.unix_seconds();
     let now_ms = i64::try_from(now).unwrap_or(i64::MAX).saturating_mul(1000);
     let store = provider.store.as_ref();
-    let admins = &provider.config.admin_emails;
-    let user = match store.find_user_by_email(email).await {
-        Ok(Some(user)) => users::record_sign_in(store, user, admins, now_ms).await,
-        Ok(None) if sign_up_enabled(provider).await => {
-            match users::create(store, email, admins, now_ms).await {
-                Ok(user) => users::record_sign_in(store, user, admins, now_ms).await,
-                Err(error) => Err(error),
-            }
-        }
+    let policy = provider.config.admin_policy();
+    let user = match users::sign_in(store, email, &policy, sign_up_enabled(provider).await, now_ms)
+        .await
+    {
+        Ok(Some(user)) => Ok(user),
         Ok(None) => {
             // Unknown address with sign-up off: indistinguishable from a wrong code.
             return render_code_form(
