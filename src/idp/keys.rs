@@ -2,7 +2,7 @@
 //! store, the newest one signing, all of them published in the JWKS so that tokens signed before a
 //! rotation still verify. Key ids are RFC 7638 thumbprints.
 
-use super::store::{Store, StoreError};
+use super::store::{update_document, Store, StoreError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -51,36 +51,27 @@ pub enum KeyError {
 }
 
 impl SigningKeys {
-    /// Loads the stored keys, generating and storing the first one when there is none.
+    /// Loads the stored keys, generating and storing the first one when there is none (of
+    /// several processes starting at once, one key is stored and all load it).
     pub async fn load_or_create(store: &dyn Store, now: u64) -> Result<Self, KeyError> {
-        let stored = read(store).await?;
-        if stored.keys.is_empty() {
-            tracing::info!("no signing key yet: generated a new ES384 key");
-            return Self::rotate(store, now).await;
-        }
+        let stored = update_keys(store, |stored| {
+            if stored.keys.is_empty() {
+                tracing::info!("no signing key yet: generated a new ES384 key");
+                stored.keys.push(generate(now)?);
+            }
+            Ok(())
+        })
+        .await?;
         Self::from_stored(&stored)
     }
 
     /// Generates a new signing key and puts it first; older keys stay published.
     pub async fn rotate(store: &dyn Store, now: u64) -> Result<Self, KeyError> {
-        let mut stored = read(store).await?;
-        let secret = p384::SecretKey::random(&mut OsRng);
-        let pkcs8_pem = secret
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|error| KeyError::Corrupt(error.to_string()))?
-            .to_string();
-        let kid = thumbprint(&secret.public_key());
-        stored.keys.insert(
-            0,
-            StoredKey {
-                kid,
-                pkcs8_pem,
-                created_at: now,
-            },
-        );
-        let value =
-            serde_json::to_value(&stored).map_err(|error| KeyError::Corrupt(error.to_string()))?;
-        store.put_document(DOCUMENT, &value).await?;
+        let stored = update_keys(store, |stored| {
+            stored.keys.insert(0, generate(now)?);
+            Ok(())
+        })
+        .await?;
         Self::from_stored(&stored)
     }
 
@@ -147,13 +138,41 @@ impl SigningKeys {
     }
 }
 
-async fn read(store: &dyn Store) -> Result<StoredKeys, KeyError> {
-    match store.get_document(DOCUMENT).await? {
-        None => Ok(StoredKeys::default()),
-        Some(value) => {
-            serde_json::from_value(value).map_err(|error| KeyError::Corrupt(error.to_string()))
+/// Changes the stored key set as one compare-and-swap (no key written by a concurrent start is
+/// lost); `change` may run more than once. An unchanged set is not written.
+async fn update_keys(
+    store: &dyn Store,
+    mut change: impl FnMut(&mut StoredKeys) -> Result<(), KeyError>,
+) -> Result<StoredKeys, KeyError> {
+    let written = update_document(store, DOCUMENT, |current| {
+        let mut stored: StoredKeys = match &current {
+            None => StoredKeys::default(),
+            Some(value) => serde_json::from_value(value.clone())
+                .map_err(|error| KeyError::Corrupt(error.to_string()))?,
+        };
+        let before = stored.keys.len();
+        change(&mut stored)?;
+        match current {
+            Some(value) if stored.keys.len() == before => Ok(value),
+            _ => serde_json::to_value(&stored).map_err(|error| KeyError::Corrupt(error.to_string())),
         }
-    }
+    })
+    .await?;
+    serde_json::from_value(written).map_err(|error| KeyError::Corrupt(error.to_string()))
+}
+
+/// A fresh P-384 key.
+fn generate(now: u64) -> Result<StoredKey, KeyError> {
+    let secret = p384::SecretKey::random(&mut OsRng);
+    let pkcs8_pem = secret
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|error| KeyError::Corrupt(error.to_string()))?
+        .to_string();
+    Ok(StoredKey {
+        kid: thumbprint(&secret.public_key()),
+        pkcs8_pem,
+        created_at: now,
+    })
 }
 
 /// RFC 7638 JWK thumbprint (SHA-256, base64url) of a P-384 public key.

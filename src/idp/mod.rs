@@ -72,8 +72,6 @@ pub struct ProviderInner {
     pub clients: Clients,
     /// The stored connectors; sign-in codes go through its current Email connector.
     pub connectors: Connectors,
-    /// Serialises read-modify-write of the sign-in experience document.
-    pub sign_in_experience_writes: tokio::sync::Mutex<()>,
 }
 
 /// How the provider treats connector secrets and reaches SES.
@@ -152,7 +150,6 @@ impl Provider {
             keys,
             clients,
             connectors,
-            sign_in_experience_writes: tokio::sync::Mutex::new(()),
         })))
     }
 

@@ -14,7 +14,7 @@
 //!   Logto would, but the sign-in pages only offer email codes and say that password sign-in is
 //!   not available here.
 
-use crate::idp::store::{Store, StoreError};
+use crate::idp::store::{document_or_insert, update_document, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -406,7 +406,11 @@ fn validate_sign_in(
 /// The stored experience; the default when none is stored. A stored document lacking fields
 /// (e.g. only `signUp`) gets the defaults for the others.
 pub async fn load(store: &dyn Store) -> Result<SignInExperience, LoadError> {
-    let Some(stored) = store.get_document(DOCUMENT).await? else {
+    from_stored(store.get_document(DOCUMENT).await?)
+}
+
+fn from_stored(stored: Option<Value>) -> Result<SignInExperience, LoadError> {
+    let Some(stored) = stored else {
         return Ok(SignInExperience::default_experience());
     };
     let Value::Object(stored) = stored else {
@@ -417,16 +421,47 @@ pub async fn load(store: &dyn Store) -> Result<SignInExperience, LoadError> {
     SignInExperience::from_document(document).map_err(|error| LoadError::Corrupt(error.to_string()))
 }
 
-pub async fn save(store: &dyn Store, experience: &SignInExperience) -> Result<(), StoreError> {
-    store.put_document(DOCUMENT, &experience.to_json()).await
+/// Applies a Management API `PATCH` as one compare-and-swap of the stored document, so two
+/// admins saving at once both land (each on top of the other) and a rejected patch stores
+/// nothing. `email_connector`: whether an email connector exists, for Logto's rules.
+pub async fn patch(
+    store: &dyn Store,
+    patch: &Value,
+    email_connector: bool,
+) -> Result<SignInExperience, PatchError> {
+    let written = update_document(store, DOCUMENT, |stored| {
+        let next = from_stored(stored)?.patched(patch)?;
+        if SignInExperience::patch_changes_rules(patch) {
+            next.validate(email_connector)?;
+        }
+        Ok::<_, PatchError>(next.to_json())
+    })
+    .await?;
+    Ok(from_stored(Some(written))?)
 }
 
 /// On first start, stores the default experience.
 pub async fn seed(store: &dyn Store) -> Result<(), StoreError> {
-    if store.get_document(DOCUMENT).await?.is_none() {
-        save(store, &SignInExperience::default_experience()).await?;
+    document_or_insert(store, DOCUMENT, || {
+        SignInExperience::default_experience().to_json()
+    })
+    .await
+    .map(drop)
+}
+
+/// Why a [`patch`] stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum PatchError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    Rule(#[from] ExperienceError),
+}
+
+impl From<StoreError> for PatchError {
+    fn from(error: StoreError) -> Self {
+        PatchError::Load(LoadError::Store(error))
     }
-    Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,6 @@
 //! Accounts at the provider: find or create by email, and who is an administrator (addresses in
-//! `PROVIDER_ADMIN_EMAILS`, or, when none is configured, the first account created).
+//! `PROVIDER_ADMIN_EMAILS`; otherwise, in development, the first account created, and in
+//! production whoever redeems the one-time setup link).
 
 use super::random;
 use super::store::{Store, StoreError, User};
@@ -36,6 +37,10 @@ pub enum AdminPolicy {
 
 /// The account for a verified `email` (normalised), its sign-in recorded: the existing one, or a
 /// new one when `may_create` (sign-up is on). `None`: unknown address and sign-up off.
+///
+/// Each step is one atomic store operation: two tabs finishing sign-up for one address at once
+/// get the same single account, and of two first accounts created at once only one can be the
+/// administrator ([`AdminPolicy::FirstAccount`]).
 pub async fn sign_in(
     store: &dyn Store,
     email: &str,
@@ -43,32 +48,32 @@ pub async fn sign_in(
     may_create: bool,
     now_ms: i64,
 ) -> Result<Option<User>, StoreError> {
-    let admins: Vec<String> = match policy {
-        AdminPolicy::Listed(emails) => emails.clone(),
-        _ => Vec::new(),
-    };
-    let user = match store.find_user_by_email(email).await? {
+    let listed_admin = matches!(policy, AdminPolicy::Listed(emails) if emails.iter().any(|a| a == email));
+    let existing = match store.find_user_by_email(email).await? {
         Some(user) => user,
-        None if may_create => create(store, email, &admins, now_ms).await?,
+        None if may_create => {
+            let first_account_roles = match policy {
+                AdminPolicy::FirstAccount => vec![ADMIN_ROLE.to_owned()],
+                AdminPolicy::Listed(_) | AdminPolicy::SetupLink => Vec::new(),
+            };
+            let candidate = new_account(email, listed_admin, now_ms);
+            let (user, created) = store
+                .create_user_if_absent(&candidate, &first_account_roles)
+                .await?;
+            if created && user.roles.iter().any(|role| role == ADMIN_ROLE) && !listed_admin {
+                tracing::info!(user = %user.id, "first account created: it has the admin role (set PROVIDER_ADMIN_EMAILS to choose admins)");
+            }
+            user
+        }
         None => return Ok(None),
     };
-    record_sign_in(store, user, &admins, now_ms).await.map(Some)
+    let add_role = listed_admin.then_some(ADMIN_ROLE);
+    store.record_sign_in(&existing.id, now_ms, add_role).await
 }
 
-/// Creates the account for `email` (already normalised), choosing its roles.
-pub async fn create(
-    store: &dyn Store,
-    email: &str,
-    admin_emails: &[String],
-    now_ms: i64,
-) -> Result<User, StoreError> {
-    let first_account = store.count_users().await? == 0;
-    let admin = if admin_emails.is_empty() {
-        first_account
-    } else {
-        admin_emails.iter().any(|a| a == email)
-    };
-    let user = User {
+/// A new account for `email`, an administrator when its address is listed.
+fn new_account(email: &str, admin: bool, now_ms: i64) -> User {
+    User {
         id: random::user_id(),
         primary_email: Some(email.to_owned()),
         username: None,
@@ -82,32 +87,7 @@ pub async fn create(
         created_at_ms: now_ms,
         updated_at_ms: now_ms,
         last_sign_in_at_ms: None,
-    };
-    store.create_user(&user).await?;
-    if admin && admin_emails.is_empty() {
-        tracing::info!(user = %user.id, "first account created: it has the admin role (set PROVIDER_ADMIN_EMAILS to choose admins)");
     }
-    Ok(user)
-}
-
-/// Records a sign-in, and grants `admin` to a configured address that lacks it.
-pub async fn record_sign_in(
-    store: &dyn Store,
-    mut user: User,
-    admin_emails: &[String],
-    now_ms: i64,
-) -> Result<User, StoreError> {
-    let configured_admin = user
-        .primary_email
-        .as_ref()
-        .is_some_and(|email| admin_emails.iter().any(|a| a == email));
-    if configured_admin && !user.roles.iter().any(|r| r == ADMIN_ROLE) {
-        user.roles.push(ADMIN_ROLE.to_owned());
-        user.updated_at_ms = now_ms;
-    }
-    user.last_sign_in_at_ms = Some(now_ms);
-    store.update_user(&user).await?;
-    Ok(user)
 }
 
 #[cfg(test)]

@@ -18,6 +18,9 @@ impl DevMailbox {
     }
 }
 
+/// The mailbox keeps this many newest messages; older ones are deleted as new ones arrive.
+pub const KEEP_MESSAGES: u32 = 200;
+
 #[async_trait]
 impl EmailConnector for DevMailbox {
     fn name(&self) -> &'static str {
@@ -33,7 +36,7 @@ impl EmailConnector for DevMailbox {
             sent_at: self.clock.unix_seconds(),
         };
         self.store
-            .push_mail(&mail)
+            .push_mail(&mail, KEEP_MESSAGES)
             .await
             .map_err(|error| ConnectorError::Delivery(error.to_string()))
     }

@@ -18,7 +18,7 @@ use super::{ConnectorError, ConnectorType, EmailConnector, EmailMessage, UsageTy
 use crate::clock::SharedClock;
 use crate::idp::random;
 use crate::idp::secrets::SecretBox;
-use crate::idp::store::SharedStore;
+use crate::idp::store::{update_document, SharedStore};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -84,8 +84,15 @@ pub struct Connectors {
     clock: SharedClock,
     secrets: SecretBox,
     ses_endpoint_url: Option<String>,
-    /// Serialises read-modify-write of the document.
-    writing: tokio::sync::Mutex<()>,
+}
+
+/// The stored document, or none yet.
+fn parse(document: Option<Value>) -> Result<StoredConnectors, ConnectorError> {
+    match document {
+        None => Ok(StoredConnectors::default()),
+        Some(value) => serde_json::from_value(value)
+            .map_err(|error| ConnectorError::Corrupt(error.to_string())),
+    }
 }
 
 fn associated_data(id: &str, field: &str) -> String {
@@ -114,7 +121,6 @@ impl Connectors {
             clock,
             secrets,
             ses_endpoint_url,
-            writing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -124,37 +130,40 @@ impl Connectors {
             .saturating_mul(1000)
     }
 
-    async fn read(&self) -> Result<Option<StoredConnectors>, ConnectorError> {
-        match self.store.get_document(DOCUMENT).await? {
-            None => Ok(None),
-            Some(value) => serde_json::from_value(value)
-                .map(Some)
-                .map_err(|error| ConnectorError::Corrupt(error.to_string())),
-        }
-    }
-
     async fn read_all(&self) -> Result<StoredConnectors, ConnectorError> {
-        Ok(self.read().await?.unwrap_or_default())
+        parse(self.store.get_document(DOCUMENT).await?)
     }
 
-    async fn write(&self, stored: &StoredConnectors) -> Result<(), ConnectorError> {
-        let value = serde_json::to_value(stored)
-            .map_err(|error| ConnectorError::Corrupt(error.to_string()))?;
-        Ok(self.store.put_document(DOCUMENT, &value).await?)
+    /// Changes the stored connectors as one compare-and-swap of the document, so concurrent
+    /// changes (several admins, several instances) never overwrite each other; `change` runs
+    /// again on the newer document when another writer got there first.
+    async fn modify<T>(
+        &self,
+        mut change: impl FnMut(&mut StoredConnectors) -> Result<T, ConnectorError>,
+    ) -> Result<T, ConnectorError> {
+        let mut outcome = None;
+        update_document(self.store.as_ref(), DOCUMENT, |current| {
+            let mut stored = parse(current)?;
+            outcome = Some(change(&mut stored)?);
+            serde_json::to_value(&stored).map_err(|error| ConnectorError::Corrupt(error.to_string()))
+        })
+        .await?;
+        outcome.ok_or_else(|| ConnectorError::Corrupt("the connectors were not changed".to_owned()))
     }
 
     /// On first start (no connectors document yet), stores the dev mailbox connector.
     pub async fn seed(&self) -> Result<(), ConnectorError> {
-        let _guard = self.writing.lock().await;
-        if self.read().await?.is_some() {
+        if self.store.get_document(DOCUMENT).await?.is_some() {
             return Ok(());
         }
         let record = self.record(Factory::DevMailbox, &ValidConfig::DevMailbox, None)?;
-        self.write(&StoredConnectors {
+        let initial = serde_json::to_value(StoredConnectors {
             connectors: vec![record],
         })
-        .await?;
-        tracing::info!("no connectors yet: email goes to the development mailbox (/dev/mailbox)");
+        .map_err(|error| ConnectorError::Corrupt(error.to_string()))?;
+        if self.store.put_document_if(DOCUMENT, &initial, None).await? {
+            tracing::info!("no connectors yet: email goes to the development mailbox (/dev/mailbox)");
+        }
         Ok(())
     }
 
@@ -231,16 +240,17 @@ impl Connectors {
         let factory = Factory::from_id(factory_id)
             .ok_or_else(|| ConnectorError::UnknownFactory(factory_id.to_owned()))?;
         let valid = factory.validate(config)?;
-        let _guard = self.writing.lock().await;
-        let mut stored = self.read_all().await?;
         let record = self.record(factory, &valid, None)?;
-        let replaced = stored.connectors.len();
-        stored
-            .connectors
-            .retain(|existing| existing.factory().map(Factory::kind).ok() != Some(factory.kind()));
-        let replaced = replaced - stored.connectors.len();
-        stored.connectors.push(record.clone());
-        self.write(&stored).await?;
+        let replaced = self.modify(|stored| {
+            let before = stored.connectors.len();
+            stored.connectors.retain(|existing| {
+                existing.factory().map(Factory::kind).ok() != Some(factory.kind())
+            });
+            let replaced = before - stored.connectors.len();
+            stored.connectors.push(record.clone());
+            Ok(replaced)
+        })
+        .await?;
         tracing::info!(connector = %record.id, factory = factory.id(), replaced, "connector created");
         Self::view(&record)
     }
@@ -252,36 +262,41 @@ impl Connectors {
         id: &str,
         config: Option<&Value>,
     ) -> Result<ConnectorView, ConnectorError> {
-        let _guard = self.writing.lock().await;
-        let mut stored = self.read_all().await?;
-        let index = stored
-            .connectors
-            .iter()
-            .position(|record| record.id == id)
-            .ok_or_else(|| ConnectorError::NotFound(id.to_owned()))?;
-        let Some(config) = config else {
-            return Self::view(&stored.connectors[index]);
-        };
-        let existing = &stored.connectors[index];
-        let factory = existing.factory()?;
-        let filled = self.fill_blank_secrets(factory, config, Some(existing))?;
-        let valid = factory.validate(&filled)?;
-        let record = self.record(factory, &valid, Some(existing))?;
-        stored.connectors[index] = record.clone();
-        self.write(&stored).await?;
-        tracing::info!(connector = %record.id, factory = factory.id(), "connector updated");
+        let record = self
+            .modify(|stored| {
+                let index = stored
+                    .connectors
+                    .iter()
+                    .position(|record| record.id == id)
+                    .ok_or_else(|| ConnectorError::NotFound(id.to_owned()))?;
+                let existing = &stored.connectors[index];
+                let Some(config) = config else {
+                    return Ok(existing.clone());
+                };
+                let factory = existing.factory()?;
+                let filled = self.fill_blank_secrets(factory, config, Some(existing))?;
+                let valid = factory.validate(&filled)?;
+                let record = self.record(factory, &valid, Some(existing))?;
+                stored.connectors[index] = record.clone();
+                Ok(record)
+            })
+            .await?;
+        if config.is_some() {
+            tracing::info!(connector = %record.id, factory = %record.connector_id, "connector updated");
+        }
         Self::view(&record)
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), ConnectorError> {
-        let _guard = self.writing.lock().await;
-        let mut stored = self.read_all().await?;
-        let before = stored.connectors.len();
-        stored.connectors.retain(|record| record.id != id);
-        if stored.connectors.len() == before {
-            return Err(ConnectorError::NotFound(id.to_owned()));
-        }
-        self.write(&stored).await?;
+        self.modify(|stored| {
+            let before = stored.connectors.len();
+            stored.connectors.retain(|record| record.id != id);
+            if stored.connectors.len() == before {
+                return Err(ConnectorError::NotFound(id.to_owned()));
+            }
+            Ok(())
+        })
+        .await?;
         tracing::info!(connector = %id, "connector deleted");
         Ok(())
     }

@@ -15,7 +15,7 @@ use crate::idp::protocol::records::{
     ACCESS_TOKEN_TTL, GRANT_TTL, ID_TOKEN_TTL, REFRESH_REUSE_GRACE, REFRESH_TOKEN_TTL,
 };
 use crate::idp::random;
-use crate::idp::store::{Consumed, Kind, Record, User};
+use crate::idp::store::{Consumed, Kind, Record, Rotation, User};
 use crate::idp::Provider;
 use axum::extract::{RawForm, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -228,22 +228,9 @@ async fn refresh_token(
     };
     let scopes = narrowed_scopes(single(form, "scope")?, &chain.scopes)?;
     let user = live_grant_user(provider, &grant_id, &chain.user_id, now).await?;
-    let rotate = within_grace || refresh_rotation_due(chain.issued_at, record.expires_at, now);
-    let new_refresh = if rotate {
-        if !within_grace {
-            if let Consumed::Already(_) = provider
-                .store
-                .consume(Kind::RefreshToken, &handle, now)
-                .await?
-            {
-                // A concurrent request consumed it a moment ago; that one rotated.
-            }
-        }
-        let next = RefreshTokenRecord {
-            issued_at: now,
-            ..chain.clone()
-        };
-        Some(store_refresh_token(provider, next, &grant_id).await?)
+    let new_refresh = if within_grace || refresh_rotation_due(chain.issued_at, record.expires_at, now)
+    {
+        Some(rotate(provider, &handle, &chain, &grant_id, now).await?)
     } else {
         None
     };
@@ -358,6 +345,45 @@ async fn live_grant_user(
         .find_user(user_id)
         .await?
         .ok_or_else(|| OAuthError::InvalidGrant("the user no longer exists".to_owned()))
+}
+
+/// Replaces the refresh token `handle` by a new one of the same chain, as one atomic store step
+/// ([`crate::idp::store::Store::rotate`]): concurrent refreshes within Logto's 3 s grace all get
+/// a successor; a reuse after it revokes the grant.
+async fn rotate(
+    provider: &Provider,
+    handle: &str,
+    chain: &RefreshTokenRecord,
+    grant_id: &str,
+    now: u64,
+) -> Result<String, OAuthError> {
+    let next = RefreshTokenRecord {
+        issued_at: now,
+        ..chain.clone()
+    };
+    let token = random::token();
+    let expires_at = (now + REFRESH_TOKEN_TTL).min(next.grant_expires_at);
+    let payload = serde_json::to_value(&next).map_err(OAuthError::server)?;
+    let successor = Record::new(payload, expires_at).with_grant(grant_id);
+    match provider
+        .store
+        .rotate(
+            Kind::RefreshToken,
+            handle,
+            &random::handle_of(&token),
+            successor,
+            REFRESH_REUSE_GRACE,
+            now,
+        )
+        .await?
+    {
+        Rotation::Rotated(_) => Ok(token),
+        Rotation::Reused { .. } => {
+            tracing::warn!(client = %chain.client_id, "refresh token reused: revoked its grant");
+            Err(OAuthError::InvalidGrant("grant request is invalid".to_owned()))
+        }
+        Rotation::Missing => Err(OAuthError::InvalidGrant("grant request is invalid".to_owned())),
+    }
 }
 
 async fn store_refresh_token(

@@ -1,31 +1,33 @@
 //! Email verification codes with Logto's rules (logto-compat.md §8), done better: six CSPRNG
 //! digits, stored only as an HMAC bound to the interaction and the address, valid 600 s, at most
-//! 10 wrong attempts, at most 10 sends per recipient per 600 s, and a new code replaces the
-//! previous one of the same interaction. Codes are never logged or returned.
+//! 10 checks per code, at most 10 sends per recipient per 600 s, no new code for the same
+//! interaction and address within 59 s, and a new code replaces the previous one of the same
+//! interaction. Each rule is one atomic store operation ([`Store::admit_code`],
+//! [`Store::check_code`]), so it holds however many requests arrive at once. Codes are never
+//! logged or returned.
 
 use crate::idp::random;
-use crate::idp::store::{Consumed, Kind, Record, Store, StoreError};
+use crate::idp::store::{
+    document_or_insert, Admission, CodeCheck, NewCode, SendLimits, Store, StoreError,
+};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
 
 pub const CODE_TTL: u64 = 600;
-pub const MAX_WRONG_ATTEMPTS: u32 = 10;
+/// Checks allowed per code, right or wrong.
+pub const MAX_ATTEMPTS: u32 = 10;
 pub const SEND_WINDOW: u64 = 600;
 pub const MAX_SENDS_PER_WINDOW: u64 = 10;
-/// The resend button's countdown; also enforced on the server.
+/// The resend button's countdown; also enforced by the store.
 pub const RESEND_AFTER: u64 = 59;
 
-const PEPPER_DOCUMENT: &str = "verification_code_pepper";
+const LIMITS: SendLimits = SendLimits {
+    window: SEND_WINDOW,
+    max_sends: MAX_SENDS_PER_WINDOW,
+    resend_after: RESEND_AFTER,
+};
 
-#[derive(Serialize, Deserialize)]
-struct StoredCode {
-    /// base64url HMAC-SHA256(pepper, interaction ‖ email ‖ code).
-    mac: String,
-    email: String,
-    wrong_attempts: u32,
-}
+const PEPPER_DOCUMENT: &str = "verification_code_pepper";
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verification {
@@ -33,7 +35,7 @@ pub enum Verification {
     Wrong {
         attempts_left: u32,
     },
-    /// No code for this interaction, or it expired.
+    /// No code for this interaction, or it expired or was used.
     Expired,
     TooManyAttempts,
 }
@@ -49,43 +51,32 @@ pub enum Issued {
     TooSoon { wait: u64 },
 }
 
-/// Issues a new code for `interaction` and `email` (normalised), replacing any earlier one, unless
-/// the recipient is over the send limit. Counts the send either way it is delivered.
+/// Issues a new code for `interaction` and `email` (normalised), replacing any earlier one,
+/// unless the recipient is over the send limit or the resend wait has not passed. Counts the
+/// send whether or not it is then delivered.
 pub async fn issue(
     store: &dyn Store,
     interaction: &str,
     email: &str,
     now: u64,
 ) -> Result<Issued, StoreError> {
-    if store.count_by_key(Kind::CodeSend, email, now).await? >= MAX_SENDS_PER_WINDOW {
-        return Ok(Issued::RateLimited);
-    }
     let code = random::six_digits();
     let pepper = pepper(store).await?;
-    let stored = StoredCode {
+    let new = NewCode {
+        interaction: interaction.to_owned(),
+        recipient: email.to_owned(),
         mac: mac(&pepper, interaction, email, &code)?,
-        email: email.to_owned(),
-        wrong_attempts: 0,
+        expires_at: now + CODE_TTL,
     };
-    let payload = serde_json::to_value(&stored).map_err(|e| StoreError::Backend(e.to_string()))?;
-    store
-        .upsert(
-            Kind::VerificationCode,
-            interaction,
-            Record::new(payload, now + CODE_TTL).with_key(interaction),
-        )
-        .await?;
-    store
-        .upsert(
-            Kind::CodeSend,
-            &random::token(),
-            Record::new(serde_json::Value::Null, now + SEND_WINDOW).with_key(email),
-        )
-        .await?;
-    Ok(Issued::Code(code))
+    Ok(match store.admit_code(&new, LIMITS, now).await? {
+        Admission::Admitted => Issued::Code(code),
+        Admission::RateLimited => Issued::RateLimited,
+        Admission::TooSoon { wait } => Issued::TooSoon { wait },
+    })
 }
 
-/// Checks `code` for `interaction` and `email`. A correct code is consumed (single use).
+/// Checks `code` for `interaction` and `email`: counts the attempt and, when right, consumes
+/// the code, in one store operation.
 pub async fn verify(
     store: &dyn Store,
     interaction: &str,
@@ -93,44 +84,20 @@ pub async fn verify(
     code: &str,
     now: u64,
 ) -> Result<Verification, StoreError> {
-    let Some(record) = store.find(Kind::VerificationCode, interaction, now).await? else {
-        return Ok(Verification::Expired);
-    };
-    if record.consumed_at.is_some() {
-        return Ok(Verification::Expired);
-    }
-    let Ok(mut stored) = serde_json::from_value::<StoredCode>(record.payload.clone()) else {
-        return Ok(Verification::Expired);
-    };
-    if stored.wrong_attempts >= MAX_WRONG_ATTEMPTS {
-        return Ok(Verification::TooManyAttempts);
-    }
     let pepper = pepper(store).await?;
     let presented = mac(&pepper, interaction, email, code.trim())?;
-    let matches =
-        stored.email == email && bool::from(presented.as_bytes().ct_eq(stored.mac.as_bytes()));
-    if matches {
-        return Ok(
-            match store
-                .consume(Kind::VerificationCode, interaction, now)
-                .await?
-            {
-                Consumed::First(_) => Verification::Verified,
-                Consumed::Already(_) | Consumed::Missing => Verification::Expired,
-            },
-        );
-    }
-    stored.wrong_attempts += 1;
-    let payload = serde_json::to_value(&stored).map_err(|e| StoreError::Backend(e.to_string()))?;
-    store
-        .upsert(
-            Kind::VerificationCode,
-            interaction,
-            Record { payload, ..record },
-        )
+    // The digest is compared by the store (SQL `=`, not constant time): it is keyed by the
+    // secret pepper, so timing reveals nothing an attacker can use to build a matching code.
+    let check = store
+        .check_code(interaction, email, &presented, MAX_ATTEMPTS, now)
         .await?;
-    Ok(Verification::Wrong {
-        attempts_left: MAX_WRONG_ATTEMPTS - stored.wrong_attempts,
+    Ok(match check {
+        CodeCheck::Verified => Verification::Verified,
+        CodeCheck::Wrong { attempts_left: 0 } | CodeCheck::Exhausted => {
+            Verification::TooManyAttempts
+        }
+        CodeCheck::Wrong { attempts_left } => Verification::Wrong { attempts_left },
+        CodeCheck::Missing => Verification::Expired,
     })
 }
 
@@ -145,21 +112,17 @@ fn mac(pepper: &[u8], interaction: &str, email: &str, code: &str) -> Result<Stri
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
 }
 
-/// A random key, created at provider start (or first use), that makes stored code MACs useless without it.
+/// A random key, created at provider start (or first use), that makes stored code MACs useless
+/// without it. Of several processes starting at once, one key wins and all use it.
 pub async fn pepper(store: &dyn Store) -> Result<Vec<u8>, StoreError> {
     use base64::Engine as _;
     let engine = base64::engine::general_purpose::STANDARD;
-    if let Some(value) = store.get_document(PEPPER_DOCUMENT).await? {
-        if let Some(bytes) = value.as_str().and_then(|text| engine.decode(text).ok()) {
-            return Ok(bytes);
-        }
-    }
-    let fresh = random::token();
-    store
-        .put_document(
-            PEPPER_DOCUMENT,
-            &serde_json::Value::from(engine.encode(&fresh)),
-        )
-        .await?;
-    Ok(fresh.into_bytes())
+    let stored = document_or_insert(store, PEPPER_DOCUMENT, || {
+        serde_json::Value::from(engine.encode(random::token()))
+    })
+    .await?;
+    stored
+        .as_str()
+        .and_then(|text| engine.decode(text).ok())
+        .ok_or_else(|| StoreError::Backend("the verification code key is unreadable".to_owned()))
 }

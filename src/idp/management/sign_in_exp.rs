@@ -3,7 +3,7 @@
 
 use super::error::ApiError;
 use super::json_body;
-use crate::idp::sign_in_experience::{self, SignInExperience};
+use crate::idp::sign_in_experience::{self, PatchError};
 use crate::idp::Provider;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -17,13 +17,17 @@ pub async fn get(State(provider): State<Provider>) -> Result<Json<Value>, ApiErr
 
 pub async fn patch(State(provider): State<Provider>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let patch = json_body(&body)?;
-    let _guard = provider.sign_in_experience_writes.lock().await;
-    let current = sign_in_experience::load(provider.store.as_ref()).await?;
-    let next = current.patched(&patch)?;
-    if SignInExperience::patch_changes_rules(&patch) {
-        next.validate(provider.connectors.has_email_connector().await?)?;
-    }
-    sign_in_experience::save(provider.store.as_ref(), &next).await?;
+    let email_connector = provider.connectors.has_email_connector().await?;
+    let next = sign_in_experience::patch(provider.store.as_ref(), &patch, email_connector).await?;
     tracing::info!("sign-in experience updated");
     Ok(Json(next.to_json()))
+}
+
+impl From<PatchError> for ApiError {
+    fn from(error: PatchError) -> Self {
+        match error {
+            PatchError::Load(error) => error.into(),
+            PatchError::Rule(error) => error.into(),
+        }
+    }
 }

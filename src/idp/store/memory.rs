@@ -2,7 +2,10 @@
 //! contract. All state sits behind one mutex, so every operation (notably `consume`) is atomic;
 //! the lock is never held across an `.await`. Nothing survives the process.
 
-use super::{Consumed, Kind, Mail, Record, Store, StoreError, StoreResult, User};
+use super::{
+    Admission, CodeCheck, Consumed, Kind, Mail, NewCode, Record, Rotation, SendLimits, Store,
+    StoreError, StoreResult, StoredCode, User, Versioned,
+};
 use async_trait::async_trait;
 use std::cmp::Reverse;
 use std::collections::HashMap;
@@ -13,7 +16,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 struct State {
     records: HashMap<(Kind, String), Record>,
     users: HashMap<String, User>,
-    documents: HashMap<String, serde_json::Value>,
+    documents: HashMap<String, Versioned>,
+    /// Verification codes by interaction.
+    codes: HashMap<String, StoredCode>,
+    /// Per recipient: when each counted send stops counting (Unix seconds).
+    sends: HashMap<String, Vec<u64>>,
     /// In insertion order (oldest first).
     mail: Vec<Mail>,
 }
@@ -62,6 +69,12 @@ fn count_as_u64(count: usize) -> u64 {
     u64::try_from(count).unwrap_or(u64::MAX)
 }
 
+fn revoke(records: &mut HashMap<(Kind, String), Record>, grant_id: &str) -> u64 {
+    let before = records.len();
+    records.retain(|_, record| record.grant_id.as_deref() != Some(grant_id));
+    count_as_u64(before - records.len())
+}
+
 #[async_trait]
 impl Store for MemoryStore {
     async fn upsert(&self, kind: Kind, id: &str, record: Record) -> StoreResult<()> {
@@ -97,40 +110,131 @@ impl Store for MemoryStore {
     }
 
     async fn revoke_by_grant(&self, grant_id: &str) -> StoreResult<u64> {
+        Ok(revoke(&mut self.state().records, grant_id))
+    }
+
+    async fn rotate(
+        &self,
+        kind: Kind,
+        old_id: &str,
+        successor_id: &str,
+        successor: Record,
+        grace: u64,
+        now: u64,
+    ) -> StoreResult<Rotation> {
         let mut state = self.state();
-        let before = state.records.len();
+        let Some(old) = state.records.get_mut(&record_key(kind, old_id)) else {
+            return Ok(Rotation::Missing);
+        };
+        if !is_live(old, now) {
+            return Ok(Rotation::Missing);
+        }
+        let before = old.clone();
+        match old.consumed_at {
+            Some(consumed_at) if now.saturating_sub(consumed_at) > grace => {
+                let revoked = match before.grant_id.as_deref() {
+                    Some(grant_id) => revoke(&mut state.records, grant_id),
+                    None => {
+                        state.records.remove(&record_key(kind, old_id));
+                        1
+                    }
+                };
+                return Ok(Rotation::Reused { revoked });
+            }
+            Some(_) => {}
+            None => old.consumed_at = Some(now),
+        }
         state
             .records
-            .retain(|_, record| record.grant_id.as_deref() != Some(grant_id));
-        Ok(count_as_u64(before - state.records.len()))
-    }
-
-    async fn count_by_key(&self, kind: Kind, key: &str, now: u64) -> StoreResult<u64> {
-        let state = self.state();
-        let count = state
-            .records
-            .iter()
-            .filter(|((record_kind, _), record)| {
-                *record_kind == kind && record.key.as_deref() == Some(key) && is_live(record, now)
-            })
-            .count();
-        Ok(count_as_u64(count))
-    }
-
-    async fn destroy_by_key(&self, kind: Kind, key: &str) -> StoreResult<u64> {
-        let mut state = self.state();
-        let before = state.records.len();
-        state.records.retain(|(record_kind, _), record| {
-            !(*record_kind == kind && record.key.as_deref() == Some(key))
-        });
-        Ok(count_as_u64(before - state.records.len()))
+            .insert(record_key(kind, successor_id), successor);
+        Ok(Rotation::Rotated(before))
     }
 
     async fn purge_expired(&self, now: u64) -> StoreResult<u64> {
         let mut state = self.state();
+        let mut purged = 0;
         let before = state.records.len();
         state.records.retain(|_, record| is_live(record, now));
-        Ok(count_as_u64(before - state.records.len()))
+        purged += before - state.records.len();
+        let before = state.codes.len();
+        state.codes.retain(|_, code| code.expires_at > now);
+        purged += before - state.codes.len();
+        for sends in state.sends.values_mut() {
+            let before = sends.len();
+            sends.retain(|until| *until > now);
+            purged += before - sends.len();
+        }
+        state.sends.retain(|_, sends| !sends.is_empty());
+        Ok(count_as_u64(purged))
+    }
+
+    async fn admit_code(
+        &self,
+        code: &NewCode,
+        limits: SendLimits,
+        now: u64,
+    ) -> StoreResult<Admission> {
+        let mut state = self.state();
+        if let Some(earlier) = state.codes.get(&code.interaction) {
+            let ready_at = earlier.issued_at.saturating_add(limits.resend_after);
+            if earlier.recipient == code.recipient && earlier.expires_at > now && ready_at > now {
+                return Ok(Admission::TooSoon {
+                    wait: ready_at - now,
+                });
+            }
+        }
+        let sends = state.sends.entry(code.recipient.clone()).or_default();
+        sends.retain(|until| *until > now);
+        if count_as_u64(sends.len()) >= limits.max_sends {
+            return Ok(Admission::RateLimited);
+        }
+        sends.push(now.saturating_add(limits.window));
+        state.codes.insert(
+            code.interaction.clone(),
+            StoredCode {
+                recipient: code.recipient.clone(),
+                mac: code.mac.clone(),
+                issued_at: now,
+                expires_at: code.expires_at,
+                attempts: 0,
+                consumed_at: None,
+            },
+        );
+        Ok(Admission::Admitted)
+    }
+
+    async fn check_code(
+        &self,
+        interaction: &str,
+        recipient: &str,
+        mac: &str,
+        max_attempts: u32,
+        now: u64,
+    ) -> StoreResult<CodeCheck> {
+        let mut state = self.state();
+        let Some(code) = state.codes.get_mut(interaction) else {
+            return Ok(CodeCheck::Missing);
+        };
+        if code.expires_at <= now || code.consumed_at.is_some() {
+            return Ok(CodeCheck::Missing);
+        }
+        if code.attempts >= max_attempts {
+            return Ok(CodeCheck::Exhausted);
+        }
+        code.attempts += 1;
+        if code.recipient == recipient && code.mac == mac {
+            code.consumed_at = Some(now);
+            return Ok(CodeCheck::Verified);
+        }
+        Ok(CodeCheck::Wrong {
+            attempts_left: max_attempts - code.attempts,
+        })
+    }
+
+    async fn find_code(&self, interaction: &str, now: u64) -> StoreResult<Option<StoredCode>> {
+        let state = self.state();
+        let code = state.codes.get(interaction);
+        Ok(code.filter(|code| code.expires_at > now).cloned())
     }
 
     async fn create_user(&self, user: &User) -> StoreResult<()> {
@@ -143,6 +247,46 @@ impl Store for MemoryStore {
         }
         state.users.insert(user.id.clone(), user.clone());
         Ok(())
+    }
+
+    async fn create_user_if_absent(
+        &self,
+        user: &User,
+        first_account_roles: &[String],
+    ) -> StoreResult<(User, bool)> {
+        let mut state = self.state();
+        if let Some(email) = lower_email(user) {
+            let existing = state
+                .users
+                .values()
+                .find(|other| lower_email(other).as_deref() == Some(&email));
+            if let Some(existing) = existing {
+                return Ok((existing.clone(), false));
+            }
+        }
+        if state.users.contains_key(&user.id) {
+            return Err(StoreError::Conflict(format!("user id {}", user.id)));
+        }
+        let mut created = user.clone();
+        if state.users.is_empty() {
+            add_roles(&mut created, first_account_roles);
+        }
+        state.users.insert(created.id.clone(), created.clone());
+        Ok((created, true))
+    }
+
+    async fn record_sign_in(
+        &self,
+        id: &str,
+        now_ms: i64,
+        add_role: Option<&str>,
+    ) -> StoreResult<Option<User>> {
+        let mut state = self.state();
+        let Some(user) = state.users.get_mut(id) else {
+            return Ok(None);
+        };
+        super::apply_sign_in(user, now_ms, add_role);
+        Ok(Some(user.clone()))
     }
 
     async fn find_user(&self, id: &str) -> StoreResult<Option<User>> {
@@ -176,18 +320,58 @@ impl Store for MemoryStore {
     }
 
     async fn get_document(&self, name: &str) -> StoreResult<Option<serde_json::Value>> {
+        let state = self.state();
+        Ok(state.documents.get(name).map(|stored| stored.value.clone()))
+    }
+
+    async fn get_versioned_document(&self, name: &str) -> StoreResult<Option<Versioned>> {
         Ok(self.state().documents.get(name).cloned())
     }
 
     async fn put_document(&self, name: &str, value: &serde_json::Value) -> StoreResult<()> {
-        self.state()
-            .documents
-            .insert(name.to_owned(), value.clone());
+        let mut state = self.state();
+        let version = state.documents.get(name).map_or(0, |stored| stored.version) + 1;
+        state.documents.insert(
+            name.to_owned(),
+            Versioned {
+                value: value.clone(),
+                version,
+            },
+        );
         Ok(())
     }
 
-    async fn push_mail(&self, mail: &Mail) -> StoreResult<()> {
-        self.state().mail.push(mail.clone());
+    async fn put_document_if(
+        &self,
+        name: &str,
+        value: &serde_json::Value,
+        expected: Option<u64>,
+    ) -> StoreResult<bool> {
+        let mut state = self.state();
+        let current = state.documents.get(name).map(|stored| stored.version);
+        if current != expected {
+            return Ok(false);
+        }
+        state.documents.insert(
+            name.to_owned(),
+            Versioned {
+                value: value.clone(),
+                version: expected.unwrap_or(0) + 1,
+            },
+        );
+        Ok(true)
+    }
+
+    async fn push_mail(&self, mail: &Mail, keep: u32) -> StoreResult<()> {
+        let mut state = self.state();
+        state.mail.push(mail.clone());
+        let keep = usize::try_from(keep).unwrap_or(usize::MAX);
+        if state.mail.len() > keep {
+            // Oldest first by time, then insertion: drop from the front of that order.
+            state.mail.sort_by_key(|mail| mail.sent_at);
+            let excess = state.mail.len() - keep;
+            state.mail.drain(..excess);
+        }
         Ok(())
     }
 
@@ -198,6 +382,14 @@ impl Store for MemoryStore {
         newest_first.sort_by_key(|mail| Reverse(mail.sent_at));
         newest_first.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         Ok(newest_first)
+    }
+}
+
+fn add_roles(user: &mut User, roles: &[String]) {
+    for role in roles {
+        if !user.roles.contains(role) {
+            user.roles.push(role.clone());
+        }
     }
 }
 

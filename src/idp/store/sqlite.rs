@@ -1,9 +1,15 @@
 //! `SqliteStore`: the default [`Store`] adapter, one SQLite file in the data directory (WAL mode,
 //! a small connection pool). It owns the schema and its versioned migrations (`PRAGMA
-//! user_version`), the mapping between rows and the store's types, and the single-statement
-//! conditional `UPDATE` that makes `consume` atomic across connections and processes.
+//! user_version`), the mapping between rows and the store's types, and the atomicity of the
+//! port's counting and consuming operations across connections and processes: each is either one
+//! conditional statement (`consume`, `check_code`, `put_document_if`) or one `BEGIN IMMEDIATE`
+//! transaction, which holds SQLite's single write lock from its first statement (`admit_code`,
+//! `create_user_if_absent`, `record_sign_in`, `rotate`).
 
-use super::{Consumed, Kind, Mail, Record, Store, StoreError, StoreResult, User};
+use super::{
+    Admission, CodeCheck, Consumed, Kind, Mail, NewCode, Record, Rotation, SendLimits, Store,
+    StoreError, StoreResult, StoredCode, User, Versioned,
+};
 use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -18,7 +24,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Schema steps, oldest first: step `n` (0-based) takes `user_version` from `n` to `n + 1`.
 /// Append new steps; never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
 
 const SCHEMA_V1: &str = "
 CREATE TABLE records (
@@ -63,7 +69,36 @@ CREATE TABLE mail (
 CREATE INDEX mail_by_time ON mail (sent_at, id);
 ";
 
-const RECORD_COLUMNS: &str = "payload, expires_at, grant_id, lookup_key, consumed_at";
+/// Verification codes and send counts get tables of their own, so that checking a code and
+/// admitting a send are single conditional statements; documents get a version for
+/// compare-and-swap. Codes kept as generic records by V1 are dropped (they live 10 minutes).
+const SCHEMA_V2: &str = "
+CREATE TABLE verification_codes (
+    interaction TEXT    NOT NULL PRIMARY KEY,
+    recipient   TEXT    NOT NULL, -- lower-cased
+    mac         TEXT    NOT NULL, -- keyed digest, never the code
+    issued_at   INTEGER NOT NULL, -- Unix seconds
+    expires_at  INTEGER NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    consumed_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX verification_codes_by_expiry ON verification_codes (expires_at);
+
+CREATE TABLE code_sends (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    recipient    TEXT    NOT NULL,
+    counts_until INTEGER NOT NULL -- Unix seconds: the send stops counting then
+);
+CREATE INDEX code_sends_by_recipient ON code_sends (recipient, counts_until);
+CREATE INDEX code_sends_by_expiry ON code_sends (counts_until);
+
+ALTER TABLE documents ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+
+DELETE FROM records WHERE kind IN ('VerificationCode', 'CodeSend');
+";
+
+/// `lookup_key` (V1) is no longer used; it stays NULL.
+const RECORD_COLUMNS: &str = "payload, expires_at, grant_id, consumed_at";
 const USER_COLUMNS: &str = "id, primary_email, username, name, avatar, roles, created_at_ms, \
                             updated_at_ms, last_sign_in_at_ms";
 
@@ -206,10 +241,24 @@ fn record_from_row(row: &SqliteRow) -> StoreResult<Record> {
         payload: serde_json::from_str(&payload).or_backend()?,
         expires_at: time_from_db(row.try_get("expires_at").or_backend()?)?,
         grant_id: row.try_get("grant_id").or_backend()?,
-        key: row.try_get("lookup_key").or_backend()?,
         consumed_at: consumed_at.map(time_from_db).transpose()?,
     })
 }
+
+fn code_from_row(row: &SqliteRow) -> StoreResult<StoredCode> {
+    let consumed_at: Option<i64> = row.try_get("consumed_at").or_backend()?;
+    let attempts: i64 = row.try_get("attempts").or_backend()?;
+    Ok(StoredCode {
+        recipient: row.try_get("recipient").or_backend()?,
+        mac: row.try_get("mac").or_backend()?,
+        issued_at: time_from_db(row.try_get("issued_at").or_backend()?)?,
+        expires_at: time_from_db(row.try_get("expires_at").or_backend()?)?,
+        attempts: u32::try_from(attempts).or_backend()?,
+        consumed_at: consumed_at.map(time_from_db).transpose()?,
+    })
+}
+
+const CODE_COLUMNS: &str = "recipient, mac, issued_at, expires_at, attempts, consumed_at";
 
 fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
     let roles: String = row.try_get("roles").or_backend()?;
@@ -251,25 +300,53 @@ impl UserValues {
     }
 }
 
+async fn insert_record<'e>(
+    executor: impl sqlx::SqliteExecutor<'e>,
+    kind: Kind,
+    id: &str,
+    record: &Record,
+) -> StoreResult<()> {
+    let payload = serde_json::to_string(&record.payload).or_backend()?;
+    sqlx::query(&format!(
+        "INSERT OR REPLACE INTO records (kind, id, {RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(kind.as_str())
+    .bind(id)
+    .bind(payload)
+    .bind(time_to_db(record.expires_at))
+    .bind(&record.grant_id)
+    .bind(record.consumed_at.map(time_to_db))
+    .execute(executor)
+    .await
+    .or_backend()?;
+    Ok(())
+}
+
+async fn insert_user<'e>(executor: impl sqlx::SqliteExecutor<'e>, user: &User) -> StoreResult<()> {
+    let values = UserValues::of(user)?;
+    sqlx::query(&format!(
+        "INSERT INTO users ({USER_COLUMNS}, email_lower) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(&user.id)
+    .bind(&user.primary_email)
+    .bind(&user.username)
+    .bind(&user.name)
+    .bind(&user.avatar)
+    .bind(values.roles)
+    .bind(user.created_at_ms)
+    .bind(user.updated_at_ms)
+    .bind(user.last_sign_in_at_ms)
+    .bind(values.email_lower)
+    .execute(executor)
+    .await
+    .map_err(|error| user_write_error(&error))?;
+    Ok(())
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn upsert(&self, kind: Kind, id: &str, record: Record) -> StoreResult<()> {
-        let payload = serde_json::to_string(&record.payload).or_backend()?;
-        sqlx::query(&format!(
-            "INSERT OR REPLACE INTO records (kind, id, {RECORD_COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(kind.as_str())
-        .bind(id)
-        .bind(payload)
-        .bind(time_to_db(record.expires_at))
-        .bind(record.grant_id)
-        .bind(record.key)
-        .bind(record.consumed_at.map(time_to_db))
-        .execute(&self.pool)
-        .await
-        .or_backend()?;
-        Ok(())
+        insert_record(&self.pool, kind, id, &record).await
     }
 
     async fn find(&self, kind: Kind, id: &str, now: u64) -> StoreResult<Option<Record>> {
@@ -346,57 +423,277 @@ impl Store for SqliteStore {
         Ok(result.rows_affected())
     }
 
-    async fn count_by_key(&self, kind: Kind, key: &str, now: u64) -> StoreResult<u64> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM records WHERE kind = ? AND lookup_key = ? AND expires_at > ?",
-        )
+    async fn rotate(
+        &self,
+        kind: Kind,
+        old_id: &str,
+        successor_id: &str,
+        successor: Record,
+        grace: u64,
+        now: u64,
+    ) -> StoreResult<Rotation> {
+        let now_db = time_to_db(now);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.or_backend()?;
+        let row = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE kind = ? AND id = ? AND expires_at > ?"
+        ))
         .bind(kind.as_str())
-        .bind(key)
-        .bind(time_to_db(now))
-        .fetch_one(&self.pool)
+        .bind(old_id)
+        .bind(now_db)
+        .fetch_optional(&mut *tx)
         .await
         .or_backend()?;
-        count_from_db(count)
-    }
-
-    async fn destroy_by_key(&self, kind: Kind, key: &str) -> StoreResult<u64> {
-        let result = sqlx::query("DELETE FROM records WHERE kind = ? AND lookup_key = ?")
-            .bind(kind.as_str())
-            .bind(key)
-            .execute(&self.pool)
-            .await
-            .or_backend()?;
-        Ok(result.rows_affected())
+        let Some(row) = row else {
+            return Ok(Rotation::Missing);
+        };
+        let old = record_from_row(&row)?;
+        let outcome = match old.consumed_at {
+            Some(consumed_at) if now.saturating_sub(consumed_at) > grace => {
+                let revoked = match &old.grant_id {
+                    Some(grant_id) => sqlx::query("DELETE FROM records WHERE grant_id = ?")
+                        .bind(grant_id)
+                        .execute(&mut *tx)
+                        .await,
+                    None => sqlx::query("DELETE FROM records WHERE kind = ? AND id = ?")
+                        .bind(kind.as_str())
+                        .bind(old_id)
+                        .execute(&mut *tx)
+                        .await,
+                }
+                .or_backend()?
+                .rows_affected();
+                Rotation::Reused { revoked }
+            }
+            consumed_at => {
+                if consumed_at.is_none() {
+                    sqlx::query("UPDATE records SET consumed_at = ? WHERE kind = ? AND id = ?")
+                        .bind(now_db)
+                        .bind(kind.as_str())
+                        .bind(old_id)
+                        .execute(&mut *tx)
+                        .await
+                        .or_backend()?;
+                }
+                insert_record(&mut *tx, kind, successor_id, &successor).await?;
+                Rotation::Rotated(old)
+            }
+        };
+        tx.commit().await.or_backend()?;
+        Ok(outcome)
     }
 
     async fn purge_expired(&self, now: u64) -> StoreResult<u64> {
-        let result = sqlx::query("DELETE FROM records WHERE expires_at <= ?")
-            .bind(time_to_db(now))
-            .execute(&self.pool)
+        let now = time_to_db(now);
+        let mut purged = 0;
+        for statement in [
+            "DELETE FROM records WHERE expires_at <= ?",
+            "DELETE FROM verification_codes WHERE expires_at <= ?",
+            "DELETE FROM code_sends WHERE counts_until <= ?",
+        ] {
+            let result = sqlx::query(statement)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .or_backend()?;
+            purged += result.rows_affected();
+        }
+        Ok(purged)
+    }
+
+    async fn admit_code(
+        &self,
+        code: &NewCode,
+        limits: SendLimits,
+        now: u64,
+    ) -> StoreResult<Admission> {
+        let now_db = time_to_db(now);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.or_backend()?;
+        let last_issued: Option<i64> = sqlx::query_scalar(
+            "SELECT issued_at FROM verification_codes \
+             WHERE interaction = ? AND recipient = ? AND expires_at > ?",
+        )
+        .bind(&code.interaction)
+        .bind(&code.recipient)
+        .bind(now_db)
+        .fetch_optional(&mut *tx)
+        .await
+        .or_backend()?;
+        if let Some(issued_at) = last_issued {
+            let ready_at = time_from_db(issued_at)?.saturating_add(limits.resend_after);
+            if ready_at > now {
+                return Ok(Admission::TooSoon {
+                    wait: ready_at - now,
+                });
+            }
+        }
+        let sends: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM code_sends WHERE recipient = ? AND counts_until > ?",
+        )
+        .bind(&code.recipient)
+        .bind(now_db)
+        .fetch_one(&mut *tx)
+        .await
+        .or_backend()?;
+        if count_from_db(sends)? >= limits.max_sends {
+            return Ok(Admission::RateLimited);
+        }
+        sqlx::query("INSERT INTO code_sends (recipient, counts_until) VALUES (?, ?)")
+            .bind(&code.recipient)
+            .bind(time_to_db(now.saturating_add(limits.window)))
+            .execute(&mut *tx)
             .await
             .or_backend()?;
-        Ok(result.rows_affected())
+        sqlx::query(&format!(
+            "INSERT OR REPLACE INTO verification_codes (interaction, {CODE_COLUMNS}) \
+             VALUES (?, ?, ?, ?, ?, 0, NULL)"
+        ))
+        .bind(&code.interaction)
+        .bind(&code.recipient)
+        .bind(&code.mac)
+        .bind(now_db)
+        .bind(time_to_db(code.expires_at))
+        .execute(&mut *tx)
+        .await
+        .or_backend()?;
+        tx.commit().await.or_backend()?;
+        Ok(Admission::Admitted)
+    }
+
+    /// The conditional `UPDATE` alone counts the attempt and consumes on a match; the `SELECT`
+    /// after a refusal only tells "exhausted" from "missing".
+    async fn check_code(
+        &self,
+        interaction: &str,
+        recipient: &str,
+        mac: &str,
+        max_attempts: u32,
+        now: u64,
+    ) -> StoreResult<CodeCheck> {
+        let now = time_to_db(now);
+        let checked = sqlx::query(
+            "UPDATE verification_codes SET attempts = attempts + 1, \
+             consumed_at = CASE WHEN recipient = ?1 AND mac = ?2 THEN ?3 ELSE NULL END \
+             WHERE interaction = ?4 AND consumed_at IS NULL AND expires_at > ?3 AND attempts < ?5 \
+             RETURNING attempts, consumed_at",
+        )
+        .bind(recipient)
+        .bind(mac)
+        .bind(now)
+        .bind(interaction)
+        .bind(i64::from(max_attempts))
+        .fetch_optional(&self.pool)
+        .await
+        .or_backend()?;
+        if let Some(row) = checked {
+            let consumed_at: Option<i64> = row.try_get("consumed_at").or_backend()?;
+            let attempts: i64 = row.try_get("attempts").or_backend()?;
+            if consumed_at.is_some() {
+                return Ok(CodeCheck::Verified);
+            }
+            let attempts = u32::try_from(attempts).or_backend()?;
+            return Ok(CodeCheck::Wrong {
+                attempts_left: max_attempts.saturating_sub(attempts),
+            });
+        }
+        let exhausted: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM verification_codes \
+             WHERE interaction = ? AND consumed_at IS NULL AND expires_at > ? AND attempts >= ?",
+        )
+        .bind(interaction)
+        .bind(now)
+        .bind(i64::from(max_attempts))
+        .fetch_optional(&self.pool)
+        .await
+        .or_backend()?;
+        Ok(if exhausted.is_some() {
+            CodeCheck::Exhausted
+        } else {
+            CodeCheck::Missing
+        })
+    }
+
+    async fn find_code(&self, interaction: &str, now: u64) -> StoreResult<Option<StoredCode>> {
+        let row = sqlx::query(&format!(
+            "SELECT {CODE_COLUMNS} FROM verification_codes WHERE interaction = ? AND expires_at > ?"
+        ))
+        .bind(interaction)
+        .bind(time_to_db(now))
+        .fetch_optional(&self.pool)
+        .await
+        .or_backend()?;
+        row.as_ref().map(code_from_row).transpose()
     }
 
     async fn create_user(&self, user: &User) -> StoreResult<()> {
-        let values = UserValues::of(user)?;
-        sqlx::query(&format!(
-            "INSERT INTO users ({USER_COLUMNS}, email_lower) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(&user.id)
-        .bind(&user.primary_email)
-        .bind(&user.username)
-        .bind(&user.name)
-        .bind(&user.avatar)
-        .bind(values.roles)
-        .bind(user.created_at_ms)
+        insert_user(&self.pool, user).await
+    }
+
+    /// One write transaction: look up the address, count the accounts, insert.
+    async fn create_user_if_absent(
+        &self,
+        user: &User,
+        first_account_roles: &[String],
+    ) -> StoreResult<(User, bool)> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.or_backend()?;
+        let email_lower = user.primary_email.as_deref().map(str::to_lowercase);
+        if let Some(email) = &email_lower {
+            let row = sqlx::query(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE email_lower = ?"
+            ))
+            .bind(email)
+            .fetch_optional(&mut *tx)
+            .await
+            .or_backend()?;
+            if let Some(row) = row {
+                return Ok((user_from_row(&row)?, false));
+            }
+        }
+        let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&mut *tx)
+            .await
+            .or_backend()?;
+        let mut created = user.clone();
+        if accounts == 0 {
+            for role in first_account_roles {
+                if !created.roles.contains(role) {
+                    created.roles.push(role.clone());
+                }
+            }
+        }
+        insert_user(&mut *tx, &created).await?;
+        tx.commit().await.or_backend()?;
+        Ok((created, true))
+    }
+
+    async fn record_sign_in(
+        &self,
+        id: &str,
+        now_ms: i64,
+        add_role: Option<&str>,
+    ) -> StoreResult<Option<User>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.or_backend()?;
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .or_backend()?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut user = user_from_row(&row)?;
+        super::apply_sign_in(&mut user, now_ms, add_role);
+        sqlx::query(
+            "UPDATE users SET roles = ?, updated_at_ms = ?, last_sign_in_at_ms = ? WHERE id = ?",
+        )
+        .bind(UserValues::of(&user)?.roles)
         .bind(user.updated_at_ms)
         .bind(user.last_sign_in_at_ms)
-        .bind(values.email_lower)
-        .execute(&self.pool)
+        .bind(id)
+        .execute(&mut *tx)
         .await
-        .map_err(|error| user_write_error(&error))?;
-        Ok(())
+        .or_backend()?;
+        tx.commit().await.or_backend()?;
+        Ok(Some(user))
     }
 
     async fn find_user(&self, id: &str) -> StoreResult<Option<User>> {
@@ -451,38 +748,95 @@ impl Store for SqliteStore {
     }
 
     async fn get_document(&self, name: &str) -> StoreResult<Option<serde_json::Value>> {
-        let value: Option<String> =
-            sqlx::query_scalar("SELECT value FROM documents WHERE name = ?")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await
-                .or_backend()?;
-        value
-            .map(|text| serde_json::from_str(&text).or_backend())
-            .transpose()
+        Ok(self
+            .get_versioned_document(name)
+            .await?
+            .map(|stored| stored.value))
+    }
+
+    async fn get_versioned_document(&self, name: &str) -> StoreResult<Option<Versioned>> {
+        let row = sqlx::query("SELECT value, version FROM documents WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .or_backend()?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let text: String = row.try_get("value").or_backend()?;
+        let version: i64 = row.try_get("version").or_backend()?;
+        Ok(Some(Versioned {
+            value: serde_json::from_str(&text).or_backend()?,
+            version: u64::try_from(version).or_backend()?,
+        }))
     }
 
     async fn put_document(&self, name: &str, value: &serde_json::Value) -> StoreResult<()> {
         let text = serde_json::to_string(value).or_backend()?;
-        sqlx::query("INSERT OR REPLACE INTO documents (name, value) VALUES (?, ?)")
-            .bind(name)
-            .bind(text)
-            .execute(&self.pool)
-            .await
-            .or_backend()?;
+        sqlx::query(
+            "INSERT INTO documents (name, value, version) VALUES (?, ?, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = version + 1",
+        )
+        .bind(name)
+        .bind(text)
+        .execute(&self.pool)
+        .await
+        .or_backend()?;
         Ok(())
     }
 
-    async fn push_mail(&self, mail: &Mail) -> StoreResult<()> {
+    async fn put_document_if(
+        &self,
+        name: &str,
+        value: &serde_json::Value,
+        expected: Option<u64>,
+    ) -> StoreResult<bool> {
+        let text = serde_json::to_string(value).or_backend()?;
+        let result = match expected {
+            None => {
+                sqlx::query(
+                    "INSERT INTO documents (name, value, version) VALUES (?, ?, 1) \
+                     ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(name)
+                .bind(text)
+                .execute(&self.pool)
+                .await
+            }
+            Some(version) => {
+                sqlx::query(
+                    "UPDATE documents SET value = ?, version = version + 1 \
+                     WHERE name = ? AND version = ?",
+                )
+                .bind(text)
+                .bind(name)
+                .bind(time_to_db(version))
+                .execute(&self.pool)
+                .await
+            }
+        };
+        Ok(result.or_backend()?.rows_affected() == 1)
+    }
+
+    async fn push_mail(&self, mail: &Mail, keep: u32) -> StoreResult<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.or_backend()?;
         sqlx::query("INSERT INTO mail (recipient, subject, html, sent_at) VALUES (?, ?, ?, ?)")
             .bind(&mail.to)
             .bind(&mail.subject)
             .bind(&mail.html)
             .bind(time_to_db(mail.sent_at))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .or_backend()?;
-        Ok(())
+        sqlx::query(
+            "DELETE FROM mail WHERE id NOT IN \
+             (SELECT id FROM mail ORDER BY sent_at DESC, id DESC LIMIT ?)",
+        )
+        .bind(i64::from(keep))
+        .execute(&mut *tx)
+        .await
+        .or_backend()?;
+        tx.commit().await.or_backend()
     }
 
     async fn list_mail(&self, limit: u32) -> StoreResult<Vec<Mail>> {
@@ -584,7 +938,11 @@ mod tests {
             .fetch_one(&reopened.pool)
             .await
             .unwrap();
-        assert_eq!(version, 1, "reopening does not migrate again");
+        assert_eq!(
+            usize::try_from(version).unwrap(),
+            super::MIGRATIONS.len(),
+            "reopening does not migrate again"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

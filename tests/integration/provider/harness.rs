@@ -10,7 +10,7 @@ use http::{header, Request, StatusCode};
 use leptos_logto::clock::ManualClock;
 use leptos_logto::idp::clients::{Application, ApplicationType, Clients};
 use leptos_logto::idp::store::memory::MemoryStore;
-use leptos_logto::idp::store::Store;
+use leptos_logto::idp::store::SharedStore;
 use leptos_logto::idp::{Provider, ProviderConfig};
 use leptos_logto::secret::Secret;
 use sha2::{Digest, Sha256};
@@ -29,7 +29,7 @@ pub const START: u64 = 1_800_000_000;
 
 pub struct Harness {
     pub clock: Arc<ManualClock>,
-    pub store: Arc<MemoryStore>,
+    pub store: SharedStore,
     pub provider: Provider,
     router: Router,
 }
@@ -48,8 +48,12 @@ impl Harness {
     }
 
     pub async fn with_admins(admin_emails: Vec<String>) -> Self {
+        Self::with_store(Arc::new(MemoryStore::new()), admin_emails).await
+    }
+
+    /// A provider on `store` (e.g. a SQLite file, for tests that race requests).
+    pub async fn with_store(store: SharedStore, admin_emails: Vec<String>) -> Self {
         let clock = Arc::new(ManualClock::at(START));
-        let store = Arc::new(MemoryStore::new());
         let clients = Clients::load(
             vec![
                 Application {
