@@ -76,7 +76,13 @@ mod tests {
     #[test]
     fn the_rule_as_a_table() {
         use Refusal::*;
-        let table: &[(Option<&str>, Option<&str>, Result<(), Refusal>)] = &[
+        // (Origin, Sec-Fetch-Site, verdict)
+        type Case = (
+            Option<&'static str>,
+            Option<&'static str>,
+            Result<(), Refusal>,
+        );
+        let table: &[Case] = &[
             // Origin equal to ours.
             (Some(OURS), None, Ok(())),
             (Some(OURS), Some("same-origin"), Ok(())),
@@ -85,9 +91,21 @@ mod tests {
             (Some(OURS), Some("same-site"), Err(CrossSite)),
             // Another origin, or a look-alike.
             (Some("https://evil.example"), None, Err(ForeignOrigin)),
-            (Some("https://evil.example"), Some("same-origin"), Err(ForeignOrigin)),
-            (Some("https://evil.example"), Some("cross-site"), Err(CrossSite)),
-            (Some("http://127.0.0.1:3001.evil.example"), None, Err(ForeignOrigin)),
+            (
+                Some("https://evil.example"),
+                Some("same-origin"),
+                Err(ForeignOrigin),
+            ),
+            (
+                Some("https://evil.example"),
+                Some("cross-site"),
+                Err(CrossSite),
+            ),
+            (
+                Some("http://127.0.0.1:3001.evil.example"),
+                None,
+                Err(ForeignOrigin),
+            ),
             (Some("http://127.0.0.1:3002"), None, Err(ForeignOrigin)),
             (Some("https://127.0.0.1:3001"), None, Err(ForeignOrigin)),
             (Some("http://127.0.0.1:3001/"), None, Err(ForeignOrigin)),

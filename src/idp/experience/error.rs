@@ -97,7 +97,9 @@ impl ExperienceError {
         match self {
             Self::CrossSite(_) => tracing::warn!(error = %self, "sign-in form post refused"),
             Self::EmailNotConfigured => {
-                tracing::error!("no email connector is configured: cannot send a verification code");
+                tracing::error!(
+                    "no email connector is configured: cannot send a verification code"
+                );
             }
             Self::EmailNotWorking(_) | Self::DeliveryFailed { .. } | Self::Internal(_) => {
                 tracing::error!(error = %self, "sign-in experience failure");
@@ -150,9 +152,11 @@ impl IntoResponse for ExperienceError {
                     "Please wait {wait} seconds before asking for a new code."
                 )),
             ),
-            Self::MalformedCode(form) => {
-                pages::code_form(status, &form, Some("Enter the 6-digit code from the email."))
-            }
+            Self::MalformedCode(form) => pages::code_form(
+                status,
+                &form,
+                Some("Enter the 6-digit code from the email."),
+            ),
             Self::WrongCode {
                 attempts_left: left,
                 form,
@@ -161,7 +165,9 @@ impl IntoResponse for ExperienceError {
                 &form,
                 Some(&format!("That code isn't right. {}.", attempts_left(left))),
             ),
-            Self::NoAccount(form) => pages::code_form(status, &form, Some("That code isn't right.")),
+            Self::NoAccount(form) => {
+                pages::code_form(status, &form, Some("That code isn't right."))
+            }
             Self::CodeExpired(form) => pages::code_form(
                 status,
                 &form,
@@ -231,7 +237,11 @@ mod tests {
     #[tokio::test]
     async fn each_error_has_its_status_and_text() {
         let cases: Vec<(ExperienceError, StatusCode, &str)> = vec![
-            (ExperienceError::Expired, StatusCode::BAD_REQUEST, "This sign-in has expired"),
+            (
+                ExperienceError::Expired,
+                StatusCode::BAD_REQUEST,
+                "This sign-in has expired",
+            ),
             (
                 ExperienceError::CrossSite(Refusal::Unproven),
                 StatusCode::FORBIDDEN,

@@ -139,7 +139,10 @@ pub async fn email_step(
 }
 
 /// What `/sign-in/verify` shows: the code form for the interaction's address.
-pub fn code_step(provider: &Provider, interaction: &Interaction) -> Result<CodeForm, ExperienceError> {
+pub fn code_step(
+    provider: &Provider,
+    interaction: &Interaction,
+) -> Result<CodeForm, ExperienceError> {
     code_form(provider, interaction).ok_or(ExperienceError::NoEmailYet)
 }
 
@@ -147,9 +150,10 @@ pub fn code_step(provider: &Provider, interaction: &Interaction) -> Result<CodeF
 fn code_form(provider: &Provider, interaction: &Interaction) -> Option<CodeForm> {
     let email = interaction.record.email.clone()?;
     let now = provider.clock.unix_seconds();
-    let wait = interaction.record.last_sent_at.map_or(0, |sent| {
-        (sent + codes::RESEND_AFTER).saturating_sub(now)
-    });
+    let wait = interaction
+        .record
+        .last_sent_at
+        .map_or(0, |sent| (sent + codes::RESEND_AFTER).saturating_sub(now));
     Some(CodeForm { email, wait })
 }
 
@@ -176,7 +180,8 @@ pub async fn submit_email(
         Sent::TooSoon { wait } => {
             // As if the earlier code went out `RESEND_AFTER - wait` seconds ago.
             let now = provider.clock.unix_seconds();
-            interaction.record.last_sent_at = Some((now + wait).saturating_sub(codes::RESEND_AFTER));
+            interaction.record.last_sent_at =
+                Some((now + wait).saturating_sub(codes::RESEND_AFTER));
             save(provider, &interaction).await
         }
         Sent::RateLimited => Err(ExperienceError::RateLimited(SendForm::Email(form()))),
@@ -184,7 +189,10 @@ pub async fn submit_email(
 }
 
 /// The resend button. `Ok`: a new code is on its way (the older one no longer works).
-pub async fn resend(provider: &Provider, mut interaction: Interaction) -> Result<(), ExperienceError> {
+pub async fn resend(
+    provider: &Provider,
+    mut interaction: Interaction,
+) -> Result<(), ExperienceError> {
     let access = enabled_access(provider).await?;
     let sent = send_code(provider, &mut interaction, access.sign_up).await?;
     let mut form = code_form(provider, &interaction).ok_or(ExperienceError::NoEmailYet)?;
@@ -223,7 +231,8 @@ async fn send_code(
     let mailer = email_connector(provider).await?;
     let now = provider.clock.unix_seconds();
     let known = provider.store.find_user_by_email(&email).await?.is_some();
-    let code = match codes::issue(provider.store.as_ref(), &interaction.handle, &email, now).await? {
+    let code = match codes::issue(provider.store.as_ref(), &interaction.handle, &email, now).await?
+    {
         Issued::Code(code) => code,
         Issued::TooSoon { wait } => return Ok(Sent::TooSoon { wait }),
         Issued::RateLimited => return Ok(Sent::RateLimited),
@@ -291,9 +300,10 @@ pub async fn submit_code(
     .await?;
     match outcome {
         Verification::Verified => finish(provider, interaction, form).await,
-        Verification::Wrong { attempts_left } => {
-            Err(ExperienceError::WrongCode { attempts_left, form })
-        }
+        Verification::Wrong { attempts_left } => Err(ExperienceError::WrongCode {
+            attempts_left,
+            form,
+        }),
         Verification::Expired => Err(ExperienceError::CodeExpired(form)),
         Verification::TooManyAttempts => Err(ExperienceError::TooManyAttempts(form)),
     }
@@ -373,9 +383,17 @@ mod tests {
         assert_eq!(normalize_code(" 123 456 ").as_deref(), Some("123456"));
         assert_eq!(normalize_code("123-456").as_deref(), Some("123456"));
         assert_eq!(normalize_code("1 2-3 4-5 6\t").as_deref(), Some("123456"));
-        for bad in ["", "12345", "1234567", "12345a", "abcdef", "١٢٣٤٥٦", "123_456", "+12345"] {
+        for bad in [
+            "",
+            "12345",
+            "1234567",
+            "12345a",
+            "abcdef",
+            "١٢٣٤٥٦",
+            "123_456",
+            "+12345",
+        ] {
             assert_eq!(normalize_code(bad), None, "{bad:?}");
         }
     }
-
 }

@@ -41,6 +41,8 @@ pub fn page_with_script(
     script: Option<&'static str>,
 ) -> Response {
     let nonce = super::super::random::token();
+    // `Markup` is already-escaped HTML (maud's `PreEscaped<String>`): placed as it is.
+    let body = PreEscaped(body.into_string());
     let document = html! {
         (DOCTYPE)
         html lang="en" {
@@ -177,7 +179,10 @@ mod tests {
             .and_then(|rest| rest.split('\'').next())
             .unwrap()
             .to_owned();
-        assert!(html.contains(&format!("<script nonce=\"{nonce}\">var a=1>0;</script>")), "{html}");
+        assert!(
+            html.contains(&format!("<script nonce=\"{nonce}\">var a=1>0;</script>")),
+            "{html}"
+        );
         let plain = body(page_with_script(StatusCode::OK, "T", html! {}, None)).await;
         assert!(!plain.contains("<script"));
     }

@@ -178,10 +178,15 @@ mod tests {
             email: "\"><script>alert('x')</script>".to_owned(),
             access: access(true, false),
         };
-        let page = body(email_form(StatusCode::BAD_REQUEST, &form, Some("Bad <address>"))).await;
-        assert!(page.contains(
-            "value=\"&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;\""
-        ));
+        let page = body(email_form(
+            StatusCode::BAD_REQUEST,
+            &form,
+            Some("Bad <address>"),
+        ))
+        .await;
+        assert!(
+            page.contains("value=\"&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;\"")
+        );
         assert!(page.contains("role=\"alert\">Bad &lt;address&gt;</p>"));
         assert!(page.contains("aria-invalid=\"true\""));
         assert!(page.contains("<a href=\"/register\">Create one</a>"));

@@ -84,10 +84,12 @@ async fn email_page(
     screen: Screen,
 ) -> Result<Response, ExperienceError> {
     let interaction = viewed(provider, headers).await?;
-    Ok(match flow::email_step(provider, &interaction, screen).await? {
-        EmailStep::Form(form) => pages::email_form(StatusCode::OK, &form, None),
-        EmailStep::Disabled(access) => pages::sign_in_disabled(StatusCode::OK, access),
-    })
+    Ok(
+        match flow::email_step(provider, &interaction, screen).await? {
+            EmailStep::Form(form) => pages::email_form(StatusCode::OK, &form, None),
+            EmailStep::Disabled(access) => pages::sign_in_disabled(StatusCode::OK, access),
+        },
+    )
 }
 
 #[derive(Deserialize)]

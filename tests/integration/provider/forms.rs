@@ -14,12 +14,15 @@ async fn post_with(
     body: String,
     headers: &[(&str, &str)],
 ) -> Reply {
-    let mut request = Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let mut request =
+        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
     let mut plain = browser.without_origin();
-    let reply = h.send(Some(&mut plain), request.body(Body::from(body)).unwrap()).await;
+    let reply = h
+        .send(Some(&mut plain), request.body(Body::from(body)).unwrap())
+        .await;
     reply
 }
 
@@ -32,16 +35,31 @@ async fn at_email_step(h: &Harness) -> Browser {
 }
 
 fn assert_refused(reply: &Reply, case: &str) {
-    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{case}: {}", reply.body);
-    assert!(reply.body.contains("Request refused"), "{case}: {}", reply.body);
+    assert_eq!(
+        reply.status,
+        StatusCode::FORBIDDEN,
+        "{case}: {}",
+        reply.body
+    );
+    assert!(
+        reply.body.contains("Request refused"),
+        "{case}: {}",
+        reply.body
+    );
 }
 
 const REFUSED: &[(&str, &[(&str, &str)])] = &[
     ("cross-site, no Origin", &[("sec-fetch-site", "cross-site")]),
     ("same-site, no Origin", &[("sec-fetch-site", "same-site")]),
-    ("cross-site with our Origin", &[("origin", BASE), ("sec-fetch-site", "cross-site")]),
+    (
+        "cross-site with our Origin",
+        &[("origin", BASE), ("sec-fetch-site", "cross-site")],
+    ),
     ("another site", &[("origin", "https://evil.example")]),
-    ("look-alike host", &[("origin", "http://127.0.0.1:3001.evil.example")]),
+    (
+        "look-alike host",
+        &[("origin", "http://127.0.0.1:3001.evil.example")],
+    ),
     ("another port", &[("origin", "http://127.0.0.1:3002")]),
     ("another scheme", &[("origin", "https://127.0.0.1:3001")]),
     ("opaque origin", &[("origin", "null")]),
@@ -72,8 +90,14 @@ async fn same_origin_email_posts_work_with_origin_or_with_sec_fetch_site_alone()
     let h = Harness::new().await;
     let cases: &[(&str, &[(&str, &str)])] = &[
         ("our Origin", &[("origin", BASE)]),
-        ("our Origin, same-origin", &[("origin", BASE), ("sec-fetch-site", "same-origin")]),
-        ("same-origin, no Origin", &[("sec-fetch-site", "same-origin")]),
+        (
+            "our Origin, same-origin",
+            &[("origin", BASE), ("sec-fetch-site", "same-origin")],
+        ),
+        (
+            "same-origin, no Origin",
+            &[("sec-fetch-site", "same-origin")],
+        ),
     ];
     for (round, (case, headers)) in cases.iter().enumerate() {
         let mut browser = at_email_step(&h).await;
@@ -85,7 +109,12 @@ async fn same_origin_email_posts_work_with_origin_or_with_sec_fetch_site_alone()
             headers,
         )
         .await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{case}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "{case}: {}",
+            reply.body
+        );
         assert_eq!(reply.location(), "/sign-in/verify", "{case}");
         assert_eq!(h.mail_count().await, round + 1, "{case}");
     }
@@ -96,13 +125,24 @@ async fn code_and_resend_posts_that_fail_the_origin_policy_change_nothing() {
     let h = Harness::new().await;
     let mut browser = at_email_step(&h).await;
     let sent = h
-        .post_form(Some(&mut browser), "/sign-in/email", form(&[("email", "ada@example.com")]))
+        .post_form(
+            Some(&mut browser),
+            "/sign-in/email",
+            form(&[("email", "ada@example.com")]),
+        )
         .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
     let code = h.last_code_for("ada@example.com").await.unwrap();
     h.clock.advance(std::time::Duration::from_secs(60));
     for (case, headers) in REFUSED {
-        let verify = post_with(&h, &mut browser, "/sign-in/verify", form(&[("code", &code)]), headers).await;
+        let verify = post_with(
+            &h,
+            &mut browser,
+            "/sign-in/verify",
+            form(&[("code", &code)]),
+            headers,
+        )
+        .await;
         assert_refused(&verify, case);
         let resend = post_with(&h, &mut browser, "/sign-in/resend", String::new(), headers).await;
         assert_refused(&resend, case);
@@ -110,7 +150,11 @@ async fn code_and_resend_posts_that_fail_the_origin_policy_change_nothing() {
     assert_eq!(h.mail_count().await, 1, "no new code was sent");
     // The code was neither used nor counted against: it still signs in.
     let done = h
-        .post_form(Some(&mut browser), "/sign-in/verify", form(&[("code", &code)]))
+        .post_form(
+            Some(&mut browser),
+            "/sign-in/verify",
+            form(&[("code", &code)]),
+        )
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert!(done.location().starts_with(CALLBACK));
