@@ -142,6 +142,7 @@ impl Bench {
             .http
             .post(format!("{}/sign-in/email", self.base))
             .header("cookie", &interaction)
+            .header("origin", &self.base)
             .form(&[("email", email)])
             .send()
             .await
@@ -155,6 +156,7 @@ impl Bench {
             .http
             .post(format!("{}/sign-in/verify", self.base))
             .header("cookie", &interaction)
+            .header("origin", &self.base)
             .form(&[("code", code.as_str())])
             .send()
             .await

@@ -17,6 +17,8 @@ pub mod idp;
 #[cfg(feature = "ssr")]
 pub mod management;
 #[cfg(feature = "ssr")]
+pub mod runtime;
+#[cfg(feature = "ssr")]
 pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod server;

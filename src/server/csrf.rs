@@ -1,8 +1,8 @@
 //! Cross-site request forgery defence for every state-changing request (server functions
-//! included, which have none of their own): a non-GET request is accepted only when its `Origin`
-//! is the app's own, or, without `Origin`, when `Sec-Fetch-Site` says it came from this origin.
-//! Requests with neither header are refused.
+//! included, which have none of their own): a non-GET request must pass the shared origin policy
+//! (`crate::runtime::origin`, the same rule as the provider's sign-in forms), else 403.
 
+use crate::runtime::origin;
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
@@ -20,24 +20,21 @@ pub async fn guard(State(origin): State<AppOrigin>, request: Request, next: Next
     ) {
         return next.run(request).await;
     }
-    let headers = request.headers();
-    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    let request_origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    let allowed = match (request_origin, fetch_site) {
-        (_, Some("cross-site" | "same-site")) => false,
-        (Some(sent), _) => sent == &*origin.0,
-        (None, Some("same-origin")) => true,
-        (None, _) => false,
-    };
-    if allowed {
-        next.run(request).await
-    } else {
-        tracing::warn!(
-            method = %request.method(),
-            path = %request.uri().path(),
-            origin = request_origin.unwrap_or("-"),
-            "cross-site request refused"
-        );
-        (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
+    match origin::check_headers(&origin.0, request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => {
+            tracing::warn!(
+                method = %request.method(),
+                path = %request.uri().path(),
+                origin = request
+                    .headers()
+                    .get(header::ORIGIN)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-"),
+                reason = %refusal,
+                "cross-site request refused"
+            );
+            (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! Driving a router in-process with `oneshot`, as a browser would: a reply read in full, a cookie
-//! jar that sends and keeps cookies, and form bodies. Shared by the provider and Management API
-//! harnesses.
+//! jar that sends and keeps cookies, form posts that say where they come from (`Origin` and
+//! `Sec-Fetch-Site`, as browsers send them), and form bodies. Shared by the provider and
+//! Management API harnesses.
 
 use axum::body::Body;
 use axum::Router;
-use http::{header, HeaderMap, Request, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -46,13 +47,50 @@ impl Reply {
     }
 }
 
-/// Cookies of one browser.
-#[derive(Default, Clone)]
+/// The provider's origin in the in-process harnesses.
+pub const PROVIDER_ORIGIN: &str = "http://127.0.0.1:3001";
+
+/// Cookies of one browser, and the origin of the pages it posts forms from.
+#[derive(Clone)]
 pub struct Browser {
     cookies: HashMap<String, String>,
+    /// `None`: posts carry no `Origin` nor `Sec-Fetch-Site` (a script with a cookie jar).
+    origin: Option<String>,
+}
+
+impl Default for Browser {
+    /// A browser on the provider's pages.
+    fn default() -> Self {
+        Self {
+            cookies: HashMap::new(),
+            origin: Some(PROVIDER_ORIGIN.to_owned()),
+        }
+    }
 }
 
 impl Browser {
+    /// The same cookies, but posts that say nothing about where they come from.
+    pub fn without_origin(&self) -> Self {
+        Self {
+            cookies: self.cookies.clone(),
+            origin: None,
+        }
+    }
+
+    /// What a browser adds to a same-origin form post the caller did not already describe.
+    fn describe_post(&self, request: &mut Request<Body>) {
+        let Some(origin) = &self.origin else { return };
+        let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD);
+        let headers = request.headers_mut();
+        if unsafe_method
+            && !headers.contains_key(header::ORIGIN)
+            && !headers.contains_key("sec-fetch-site")
+        {
+            headers.insert(header::ORIGIN, origin.parse().unwrap());
+            headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        }
+    }
+
     fn header(&self) -> String {
         self.cookies
             .iter()
@@ -88,13 +126,16 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
         .finish()
 }
 
-/// Sends `request` through `router`, with and into `browser`'s cookies when there is one.
+/// Sends `request` through `router`, with and into `browser`'s cookies when there is one; a form
+/// post from a browser also gets the browser's `Origin` and `Sec-Fetch-Site: same-origin` unless
+/// the caller set either.
 pub async fn send(
     router: &Router,
     browser: Option<&mut Browser>,
     mut request: Request<Body>,
 ) -> Reply {
     if let Some(browser) = &browser {
+        browser.describe_post(&mut request);
         if !browser.cookies.is_empty() {
             request
                 .headers_mut()

@@ -45,6 +45,7 @@ pub fn router(provider: Provider) -> Router {
         .nest("/oidc", oidc)
         .nest("/api", management::routes(provider.clone()))
         .merge(experience::routes())
+        .merge(experience::mailbox::routes())
         .with_state(provider)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

@@ -54,12 +54,16 @@ async fn ten_wrong_attempts_then_even_the_right_code_is_refused() {
             )
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-        let expected = if attempt < 10 {
-            format!("{} attempt(s) left", 10 - attempt)
-        } else {
-            "Too many wrong attempts".to_owned()
+        let expected = match 10 - attempt {
+            0 => "Too many wrong attempts".to_owned(),
+            1 => "That code isn&#39;t right. 1 attempt left.".to_owned(),
+            n => format!("That code isn&#39;t right. {n} attempts left."),
         };
-        assert!(reply.body.contains(&expected), "attempt {attempt}");
+        assert!(
+            reply.body.contains(&expected),
+            "attempt {attempt}: {}",
+            reply.body
+        );
     }
     let eleventh = h
         .post_form(
@@ -201,10 +205,16 @@ async fn pages_without_an_interaction_explain_that_sign_in_expired() {
     let reply = h.get(None, "/sign-in").await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert!(reply.body.contains("This sign-in has expired"));
+    let mut browser = Browser::default();
     let reply = h
-        .post_form(None, "/sign-in/verify", form(&[("code", "123456")]))
+        .post_form(
+            Some(&mut browser),
+            "/sign-in/verify",
+            form(&[("code", "123456")]),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("This sign-in has expired"));
 }
 
 #[tokio::test]
@@ -306,4 +316,99 @@ async fn cancelling_sends_access_denied_back_with_state_and_iss() {
     assert_eq!(reply.location_param("state").as_deref(), Some("state-123"));
     assert_eq!(reply.location_param("iss").as_deref(), Some(ISSUER));
     assert!(!browser.has("idp_interaction"));
+}
+
+#[tokio::test]
+async fn malformed_codes_cost_no_attempt_and_spaces_and_dashes_are_ignored() {
+    let h = Harness::new().await;
+    let mut browser = at_code_step(&h, "ada@example.com").await;
+    let code = h.last_code_for("ada@example.com").await.unwrap();
+    for malformed in ["", "12345", "1234567", "12a456", "abcdef", "12 34"] {
+        let reply = h
+            .post_form(
+                Some(&mut browser),
+                "/sign-in/verify",
+                form(&[("code", malformed)]),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{malformed:?}");
+        assert!(
+            reply
+                .body
+                .contains("Enter the 6-digit code from the email."),
+            "{malformed:?}: {}",
+            reply.body
+        );
+        assert!(reply.body.contains("aria-invalid=\"true\""));
+    }
+    // None of them was counted: the first wrong code still leaves nine attempts.
+    let reply = h
+        .post_form(
+            Some(&mut browser),
+            "/sign-in/verify",
+            form(&[("code", &wrong(&code))]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("9 attempts left"), "{}", reply.body);
+    // The right code as people paste it.
+    let typed = format!(" {}-{} ", &code[..3], &code[3..]);
+    let ok = h
+        .post_form(
+            Some(&mut browser),
+            "/sign-in/verify",
+            form(&[("code", &typed)]),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert!(ok.location().starts_with(CALLBACK));
+}
+
+#[tokio::test]
+async fn the_last_attempt_is_singular() {
+    let h = Harness::new().await;
+    let mut browser = at_code_step(&h, "ada@example.com").await;
+    let code = h.last_code_for("ada@example.com").await.unwrap();
+    let mut last = String::new();
+    for _ in 0..9 {
+        last = h
+            .post_form(
+                Some(&mut browser),
+                "/sign-in/verify",
+                form(&[("code", &wrong(&code))]),
+            )
+            .await
+            .body;
+    }
+    assert!(last.contains("1 attempt left."), "{last}");
+    assert!(!last.contains("attempt(s)"));
+}
+
+#[tokio::test]
+async fn the_same_address_again_within_the_wait_sends_nothing_and_keeps_the_code() {
+    let h = Harness::new().await;
+    let mut browser = at_code_step(&h, "ada@example.com").await;
+    let first = h.last_code_for("ada@example.com").await.unwrap();
+    h.clock.advance(Duration::from_secs(20));
+    let again = h
+        .post_form(
+            Some(&mut browser),
+            "/sign-in/email",
+            form(&[("email", "Ada@Example.com")]),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert_eq!(again.location(), "/sign-in/verify");
+    assert_eq!(h.mail_count().await, 1, "no second mail");
+    let page = h.get(Some(&mut browser), "/sign-in/verify").await;
+    assert!(page.body.contains("data-wait=\"39\""), "{}", page.body);
+    let ok = h
+        .post_form(
+            Some(&mut browser),
+            "/sign-in/verify",
+            form(&[("code", &first)]),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert!(ok.location().starts_with(CALLBACK));
 }

@@ -16,7 +16,7 @@ use leptos_logto::secret::Secret;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-pub const BASE: &str = "http://127.0.0.1:3001";
+pub const BASE: &str = crate::oneshot::PROVIDER_ORIGIN;
 pub const ISSUER: &str = "http://127.0.0.1:3001/oidc";
 pub const APP_ID: &str = "web-app";
 pub const APP_SECRET: &str = "web-secret";
@@ -101,6 +101,8 @@ impl Harness {
             .await
     }
 
+    /// A form post; from a browser it says it comes from the provider's own page, as a browser's
+    /// does (see `Browser`).
     pub async fn post_form(&self, browser: Option<&mut Browser>, uri: &str, body: String) -> Reply {
         let request = Request::post(uri)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

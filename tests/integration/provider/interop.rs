@@ -115,6 +115,7 @@ async fn the_openidconnect_crate_signs_in_refreshes_and_logs_out() {
     let email_step = http
         .post(format!("{base}/sign-in/email"))
         .header("cookie", jar.join("; "))
+        .header("origin", base.as_str())
         .form(&[("email", "interop@example.com")])
         .send()
         .await
@@ -133,6 +134,7 @@ async fn the_openidconnect_crate_signs_in_refreshes_and_logs_out() {
     let verified = http
         .post(format!("{base}/sign-in/verify"))
         .header("cookie", jar.join("; "))
+        .header("origin", base.as_str())
         .form(&[("code", code.as_str())])
         .send()
         .await

@@ -211,6 +211,7 @@ impl World {
             .http
             .post(format!("{base}/sign-in/email"))
             .header("cookie", cookies.join("; "))
+            .header("origin", base.as_str())
             .form(&[("email", email)])
             .send()
             .await
@@ -241,6 +242,7 @@ impl World {
             .http
             .post(format!("{base}/sign-in/verify"))
             .header("cookie", cookies.join("; "))
+            .header("origin", base.as_str())
             .form(&[("code", code.as_str())])
             .send()
             .await
