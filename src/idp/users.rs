@@ -49,22 +49,27 @@ pub async fn sign_in(
     };
     let user = match store.find_user_by_email(email).await? {
         Some(user) => user,
-        None if may_create => create(store, email, &admins, now_ms).await?,
+        // With the setup link nobody is an administrator by being first.
+        None if may_create => {
+            let first_is_admin = *policy == AdminPolicy::FirstAccount;
+            create(store, email, &admins, first_is_admin, now_ms).await?
+        }
         None => return Ok(None),
     };
     record_sign_in(store, user, &admins, now_ms).await.map(Some)
 }
 
-/// Creates the account for `email` (already normalised), choosing its roles.
+/// Creates the account for `email` (already normalised), choosing its roles: admin when listed,
+/// or, with no address listed and `first_is_admin`, when it is the first account.
 pub async fn create(
     store: &dyn Store,
     email: &str,
     admin_emails: &[String],
+    first_is_admin: bool,
     now_ms: i64,
 ) -> Result<User, StoreError> {
-    let first_account = store.count_users().await? == 0;
     let admin = if admin_emails.is_empty() {
-        first_account
+        first_is_admin && store.count_users().await? == 0
     } else {
         admin_emails.iter().any(|a| a == email)
     };
