@@ -1,6 +1,7 @@
 //! The provider's HTTP surface (axum handlers only: parse, call protocol logic, render), Logto's
-//! paths (`/oidc/*`, the sign-in pages, the Management API under `/api`), and the headers every
-//! provider response carries.
+//! paths (`/oidc/*`, the sign-in pages, the Management API under `/api`, the first
+//! administrator's `/setup`), and the headers every provider response carries. The dev mailbox
+//! (`/dev/*`) exists only in development.
 
 pub(crate) mod authorize;
 mod client_auth;
@@ -14,6 +15,7 @@ use super::experience;
 use super::management;
 use super::Provider;
 use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -41,10 +43,16 @@ pub fn router(provider: Provider) -> Router {
             get(end_session::end_session_get).post(end_session::end_session_post),
         )
         .route("/session/end/success", get(end_session::signed_out));
-    Router::new()
+    let mut router = Router::new()
         .nest("/oidc", oidc)
         .nest("/api", management::routes(provider.clone()))
         .merge(experience::routes())
+        .merge(super::setup::routes());
+    // The dev mailbox shows every sign-in code: outside development its routes answer 404.
+    if !provider.config.development() {
+        router = router.layer(axum::middleware::from_fn(without_dev_mailbox));
+    }
+    router
         .with_state(provider)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -55,4 +63,17 @@ pub fn router(provider: Provider) -> Router {
         // `same-origin`, not `no-referrer`: with the latter, browsers send `Origin: null` on the
         // sign-in forms, and the same-origin check would refuse them.
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+}
+
+/// Answers `/dev/…` (the dev mailbox pages, merged with the sign-in pages) as a path that does
+/// not exist.
+async fn without_dev_mailbox(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    if path == "/dev" || path.starts_with("/dev/") {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    }
+    next.run(request).await
 }

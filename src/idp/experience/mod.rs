@@ -445,7 +445,7 @@ async fn submit_code(
     )
     .await;
     let message = match outcome {
-        Ok(Verification::Verified) => return complete(&provider, current, &email).await,
+        Ok(Verification::Verified) => return complete(&provider, &headers, current, &email).await,
         Ok(Verification::Wrong { attempts_left }) => {
             format!("That code isn't right. {attempts_left} attempt(s) left.")
         }
@@ -462,13 +462,24 @@ async fn submit_code(
 
 /// The address is verified: find or create the account, start the provider session, and send
 /// the person back to the application with an authorization code.
-async fn complete(provider: &Provider, current: Current, email: &str) -> Response {
+async fn complete(
+    provider: &Provider,
+    request: &HeaderMap,
+    current: Current,
+    email: &str,
+) -> Response {
     let now = provider.clock.unix_seconds();
     let now_ms = i64::try_from(now).unwrap_or(i64::MAX).saturating_mul(1000);
     let store = provider.store.as_ref();
     let policy = provider.config.admin_policy();
-    let user = match users::sign_in(store, email, &policy, sign_up_enabled(provider).await, now_ms)
-        .await
+    let user = match users::sign_in(
+        store,
+        email,
+        &policy,
+        sign_up_enabled(provider).await,
+        now_ms,
+    )
+    .await
     {
         Ok(Some(user)) => Ok(user),
         Ok(None) => {
@@ -483,6 +494,11 @@ async fn complete(provider: &Provider, current: Current, email: &str) -> Respons
         Err(error) => Err(error),
     };
     let user = match user {
+        Ok(user) => user,
+        Err(error) => return internal(error),
+    };
+    // The first administrator's setup link (production), when this browser holds its claim.
+    let user = match super::setup::redeem(provider, request, user).await {
         Ok(user) => user,
         Err(error) => return internal(error),
     };
@@ -525,6 +541,9 @@ async fn complete(provider: &Provider, current: Current, email: &str) -> Respons
         header::SET_COOKIE,
         cookies::set(cookies::INTERACTION, "", 0, secure),
     );
+    if let Some(clear) = super::setup::clear_cookie(provider, request) {
+        headers.append(header::SET_COOKIE, clear);
+    }
     tracing::info!(user = %user.id, "signed in at the provider");
     response
 }

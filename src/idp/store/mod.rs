@@ -30,6 +30,8 @@ pub enum Kind {
     VerificationCode,
     /// One verification email sent; `key` is the lower-cased recipient (for the send rate limit).
     CodeSend,
+    /// The one-time link (or a browser's claim on it) that makes the first administrator.
+    SetupInvitation,
 }
 
 impl Kind {
@@ -43,6 +45,7 @@ impl Kind {
             Kind::Grant => "Grant",
             Kind::VerificationCode => "VerificationCode",
             Kind::CodeSend => "CodeSend",
+            Kind::SetupInvitation => "SetupInvitation",
         }
     }
 }
