@@ -97,6 +97,7 @@ impl Bench {
         let config = ProviderConfig {
             base_url: base.clone(),
             admin_emails: vec![],
+            mode: leptos_logto::config::RunMode::Dev,
         };
         let provider = Provider::new(config, store.clone(), Arc::new(SystemClock), clients)
             .await

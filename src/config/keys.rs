@@ -158,7 +158,7 @@ pub const PROVIDER_ADMIN_EMAILS: Key = Key {
     toml: "provider.admin_emails",
     env: "PROVIDER_ADMIN_EMAILS",
     default: Some(""),
-    doc: "Comma-separated addresses that get the `admin` role. Empty: the first account created is admin.",
+    doc: "Comma-separated addresses that get the `admin` role. Empty: the first account created in DEV, the setup link in PROD.",
 };
 pub const PROVIDER_SECRETS_KEY_FILE: Key = Key {
     toml: "provider.secrets_key_file",
@@ -171,6 +171,42 @@ pub const PROVIDER_APPLICATIONS_FILE: Key = Key {
     env: "PROVIDER_APPLICATIONS_FILE",
     default: None,
     doc: "JSON file registering further applications at the embedded provider.",
+};
+pub const PROVIDER_EMAIL_CONNECTOR: Key = Key {
+    toml: "provider.email_connector",
+    env: "PROVIDER_EMAIL_CONNECTOR",
+    default: None,
+    doc: "`aws-ses` or `dev-mailbox` (DEV only): stored as the email connector at start. Unset: the dev mailbox in DEV, none in PROD.",
+};
+pub const PROVIDER_SES_REGION: Key = Key {
+    toml: "provider.ses_region",
+    env: "PROVIDER_SES_REGION",
+    default: None,
+    doc: "AWS region of SES, e.g. `eu-west-1` (with `aws-ses`).",
+};
+pub const PROVIDER_SES_SENDER: Key = Key {
+    toml: "provider.ses_sender",
+    env: "PROVIDER_SES_SENDER",
+    default: None,
+    doc: "Sender of the codes, `Name <no-reply@example.com>` or `no-reply@example.com`, verified in SES.",
+};
+pub const PROVIDER_SES_ACCESS_KEY_ID: Key = Key {
+    toml: "provider.ses_access_key_id",
+    env: "PROVIDER_SES_ACCESS_KEY_ID",
+    default: None,
+    doc: "AWS access key id for SES. Unset with its secret: the AWS default credential chain (e.g. an IAM role).",
+};
+pub const PROVIDER_SES_ACCESS_KEY_SECRET: Key = Key {
+    toml: "provider.ses_access_key_secret",
+    env: "PROVIDER_SES_ACCESS_KEY_SECRET",
+    default: None,
+    doc: "Its secret access key (never logged or shown; stored sealed).",
+};
+pub const PROVIDER_SES_CONFIGURATION_SET: Key = Key {
+    toml: "provider.ses_configuration_set",
+    env: "PROVIDER_SES_CONFIGURATION_SET",
+    default: None,
+    doc: "Optional SES configuration set for the messages.",
 };
 pub const LOG_FILTER: Key = Key {
     toml: "log.filter",
@@ -213,6 +249,12 @@ pub const ALL: &[Key] = &[
     PROVIDER_ADMIN_EMAILS,
     PROVIDER_APPLICATIONS_FILE,
     PROVIDER_SECRETS_KEY_FILE,
+    PROVIDER_EMAIL_CONNECTOR,
+    PROVIDER_SES_REGION,
+    PROVIDER_SES_SENDER,
+    PROVIDER_SES_ACCESS_KEY_ID,
+    PROVIDER_SES_ACCESS_KEY_SECRET,
+    PROVIDER_SES_CONFIGURATION_SET,
     LOG_FILTER,
     LOG_FORMAT,
 ];

@@ -43,6 +43,36 @@ pub struct ProviderSettings {
     pub applications_file: Option<PathBuf>,
     /// Key file for connector secrets; `None` in DEV means "generate in the data directory".
     pub secrets_key_file: Option<PathBuf>,
+    /// The email connector stored at start (`PROVIDER_EMAIL_CONNECTOR`); `None`: the dev mailbox
+    /// on first start in DEV, and no connector from settings in PROD.
+    pub email_connector: Option<EmailConnectorSetting>,
+}
+
+/// The email connector chosen in the settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmailConnectorSetting {
+    /// The development mailbox (refused in PROD).
+    DevMailbox,
+    AwsSes(SesSettings),
+}
+
+/// AWS SES from the settings (`PROVIDER_SES_*`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SesSettings {
+    pub region: String,
+    /// `Name <a@b>` or `a@b`.
+    pub sender: String,
+    /// `None`: the AWS default credential chain (environment, profile, web identity, ECS or
+    /// instance role).
+    pub access_key: Option<SesAccessKey>,
+    pub configuration_set: Option<String>,
+}
+
+/// A static AWS access key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SesAccessKey {
+    pub id: String,
+    pub secret: Secret,
 }
 
 impl ProviderSettings {
@@ -234,6 +264,7 @@ pub fn load(
     let secrets_key_file = read.parse_optional(&keys::PROVIDER_SECRETS_KEY_FILE, |text| {
         Ok::<_, String>(PathBuf::from(text))
     });
+    let email_connector = read_email_connector(&mut read, mode, secrets_key_file.is_some());
     let filter = read.parse(&keys::LOG_FILTER, |text| {
         tracing_subscriber::EnvFilter::try_new(text)
             .map(|_| text.to_owned())
@@ -334,6 +365,7 @@ pub fn load(
             admin_emails,
             applications_file,
             secrets_key_file,
+            email_connector,
         },
         data_dir,
         log: LogSettings { filter, format },
@@ -509,6 +541,123 @@ fn parse_http_url(text: &str, mode: RunMode, origin_only: bool) -> Result<Url, S
     let trimmed = url.path().trim_end_matches('/').to_owned();
     url.set_path(&trimmed);
     Ok(url)
+}
+
+/// `PROVIDER_EMAIL_CONNECTOR` and the `PROVIDER_SES_*` keys, checked together: SES needs its
+/// region and sender, a key id comes with its secret (in PROD only with a secrets key to seal it),
+/// SES keys without `aws-ses` do nothing, and the dev mailbox is refused in production.
+fn read_email_connector(
+    read: &mut Reader<'_, '_>,
+    mode: RunMode,
+    has_secrets_key: bool,
+) -> Option<EmailConnectorSetting> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Choice {
+        Ses,
+        DevMailbox,
+    }
+    let choice = read.parse_optional(&keys::PROVIDER_EMAIL_CONNECTOR, |text| {
+        match text.to_ascii_lowercase().as_str() {
+            "aws-ses" => Ok(Choice::Ses),
+            "dev-mailbox" if mode == RunMode::Prod => Err(
+                "the dev mailbox shows every sign-in code to anyone: it does not exist in \
+                 production (use `aws-ses`)"
+                    .to_owned(),
+            ),
+            "dev-mailbox" => Ok(Choice::DevMailbox),
+            _ => Err("expected `aws-ses` or `dev-mailbox`".to_owned()),
+        }
+    });
+    let ses_chosen = read
+        .source
+        .raw(&keys::PROVIDER_EMAIL_CONNECTOR)
+        .is_some_and(|text| text.eq_ignore_ascii_case("aws-ses"));
+    let ses_keys = [
+        &keys::PROVIDER_SES_REGION,
+        &keys::PROVIDER_SES_SENDER,
+        &keys::PROVIDER_SES_ACCESS_KEY_ID,
+        &keys::PROVIDER_SES_ACCESS_KEY_SECRET,
+        &keys::PROVIDER_SES_CONFIGURATION_SET,
+    ];
+    if !ses_chosen {
+        for key in ses_keys {
+            if read.is_set(key) {
+                read.problems
+                    .add(key, "is set, but PROVIDER_EMAIL_CONNECTOR is not `aws-ses`");
+            }
+        }
+        return (choice == Some(Choice::DevMailbox)).then_some(EmailConnectorSetting::DevMailbox);
+    }
+    let required = "must be set when PROVIDER_EMAIL_CONNECTOR is `aws-ses`";
+    let region = read.parse_optional(&keys::PROVIDER_SES_REGION, |text| {
+        if crate::idp::connectors::aws_ses::config::plausible_region(text) {
+            Ok(text.to_owned())
+        } else {
+            Err("expected an AWS region name such as eu-west-1".to_owned())
+        }
+    });
+    if !read.is_set(&keys::PROVIDER_SES_REGION) {
+        read.problems.add(&keys::PROVIDER_SES_REGION, required);
+    }
+    let sender = read.parse_optional(&keys::PROVIDER_SES_SENDER, |text| {
+        crate::idp::connectors::aws_ses::config::sender_address(text)
+            .map(|_| text.to_owned())
+            .ok_or_else(|| {
+                "expected `Name <no-reply@example.com>` or `no-reply@example.com`".to_owned()
+            })
+    });
+    if !read.is_set(&keys::PROVIDER_SES_SENDER) {
+        read.problems.add(&keys::PROVIDER_SES_SENDER, required);
+    }
+    let id_set = read.is_set(&keys::PROVIDER_SES_ACCESS_KEY_ID);
+    let secret_set = read.is_set(&keys::PROVIDER_SES_ACCESS_KEY_SECRET);
+    let key_id = read.parse_optional(&keys::PROVIDER_SES_ACCESS_KEY_ID, parse_identifier);
+    let key_secret = read.parse_optional(&keys::PROVIDER_SES_ACCESS_KEY_SECRET, |text| {
+        if mode == RunMode::Prod && !has_secrets_key {
+            Err(
+                "is stored sealed, which in production needs PROVIDER_SECRETS_KEY_FILE; set \
+                 it, or leave both access key settings unset to use the AWS default credential \
+                 chain (e.g. an IAM role)"
+                    .to_owned(),
+            )
+        } else {
+            Ok(Secret::new(text))
+        }
+    });
+    if id_set && !secret_set {
+        read.problems.add(
+            &keys::PROVIDER_SES_ACCESS_KEY_SECRET,
+            "must be set with PROVIDER_SES_ACCESS_KEY_ID (or unset both for the AWS default \
+             credential chain)",
+        );
+    } else if secret_set && !id_set {
+        read.problems.add(
+            &keys::PROVIDER_SES_ACCESS_KEY_ID,
+            "must be set with PROVIDER_SES_ACCESS_KEY_SECRET",
+        );
+    }
+    let configuration_set = read.parse_optional(&keys::PROVIDER_SES_CONFIGURATION_SET, |text| {
+        let valid = text.len() <= 64
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if valid {
+            Ok(text.to_owned())
+        } else {
+            Err("expected up to 64 letters, digits, `-` or `_`".to_owned())
+        }
+    });
+    let access_key = match (key_id, key_secret) {
+        (Some(id), Some(secret)) => Some(SesAccessKey { id, secret }),
+        _ if id_set || secret_set => return None, // reported above
+        _ => None,
+    };
+    Some(EmailConnectorSetting::AwsSes(SesSettings {
+        region: region?,
+        sender: sender?,
+        access_key,
+        configuration_set,
+    }))
 }
 
 impl LogtoSettings {

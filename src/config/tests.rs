@@ -244,3 +244,183 @@ fn every_key_is_documented_in_the_shipped_file_and_readme() {
         assert!(readme.contains(key.env), "{} not in README.md", key.env);
     }
 }
+
+#[test]
+fn the_email_connector_defaults_to_none_from_settings() {
+    let settings = load(Some(("Leptos.toml", SHIPPED)), &env_of(&[])).unwrap();
+    assert_eq!(settings.provider.email_connector, None);
+    let settings = load(
+        Some(("Leptos.toml", SHIPPED)),
+        &env_of(&[("PROVIDER_EMAIL_CONNECTOR", "dev-mailbox")]),
+    )
+    .unwrap();
+    assert_eq!(
+        settings.provider.email_connector,
+        Some(EmailConnectorSetting::DevMailbox)
+    );
+}
+
+#[test]
+fn ses_from_settings_with_a_key_or_the_default_chain() {
+    let ses = [
+        ("PROVIDER_EMAIL_CONNECTOR", "aws-ses"),
+        ("PROVIDER_SES_REGION", "eu-west-1"),
+        ("PROVIDER_SES_SENDER", "Acme <no-reply@acme.example>"),
+    ];
+    let settings = load(Some(("Leptos.toml", SHIPPED)), &env_of(&ses)).unwrap();
+    assert_eq!(
+        settings.provider.email_connector,
+        Some(EmailConnectorSetting::AwsSes(SesSettings {
+            region: "eu-west-1".to_owned(),
+            sender: "Acme <no-reply@acme.example>".to_owned(),
+            access_key: None,
+            configuration_set: None,
+        }))
+    );
+    let mut keyed = ses.to_vec();
+    keyed.extend([
+        ("PROVIDER_SES_ACCESS_KEY_ID", "AKIAEXAMPLE"),
+        ("PROVIDER_SES_ACCESS_KEY_SECRET", "sentinel-ses-secret"),
+        ("PROVIDER_SES_CONFIGURATION_SET", "sign-in_codes"),
+    ]);
+    let settings = load(Some(("Leptos.toml", SHIPPED)), &env_of(&keyed)).unwrap();
+    let Some(EmailConnectorSetting::AwsSes(ses)) = &settings.provider.email_connector else {
+        panic!("SES expected");
+    };
+    let key = ses.access_key.as_ref().unwrap();
+    assert_eq!(key.id, "AKIAEXAMPLE");
+    assert_eq!(key.secret.expose(), "sentinel-ses-secret");
+    assert_eq!(ses.configuration_set.as_deref(), Some("sign-in_codes"));
+    assert!(!format!("{settings:?}").contains("sentinel-ses-secret"));
+}
+
+#[test]
+fn email_connector_problems_are_reported_together_with_key_and_env_name() {
+    // SES without region and sender, half a key, a bad configuration set.
+    let error = load(
+        Some(("Leptos.toml", SHIPPED)),
+        &env_of(&[
+            ("PROVIDER_EMAIL_CONNECTOR", "aws-ses"),
+            ("PROVIDER_SES_ACCESS_KEY_ID", "AKIAEXAMPLE"),
+            ("PROVIDER_SES_CONFIGURATION_SET", "has space"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        problem_keys(&error),
+        [
+            "provider.ses_region",
+            "provider.ses_sender",
+            "provider.ses_access_key_secret",
+            "provider.ses_configuration_set"
+        ]
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains(
+            "provider.ses_region (env PROVIDER_SES_REGION): must be set when \
+             PROVIDER_EMAIL_CONNECTOR is `aws-ses`"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "provider.ses_access_key_secret (env PROVIDER_SES_ACCESS_KEY_SECRET): must be set \
+             with PROVIDER_SES_ACCESS_KEY_ID"
+        ),
+        "{text}"
+    );
+
+    // Badly formed values, and the secret without its id.
+    let error = load(
+        Some(("Leptos.toml", SHIPPED)),
+        &env_of(&[
+            ("PROVIDER_EMAIL_CONNECTOR", "aws-ses"),
+            ("PROVIDER_SES_REGION", "https://evil.example/"),
+            ("PROVIDER_SES_SENDER", "not an address"),
+            ("PROVIDER_SES_ACCESS_KEY_SECRET", "s3cret"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        problem_keys(&error),
+        [
+            "provider.ses_region",
+            "provider.ses_sender",
+            "provider.ses_access_key_id"
+        ]
+    );
+    assert!(!error.to_string().contains("s3cret"));
+
+    // Unknown connector; SES keys without SES.
+    let error = load(
+        Some(("Leptos.toml", SHIPPED)),
+        &env_of(&[
+            ("PROVIDER_EMAIL_CONNECTOR", "smtp"),
+            ("PROVIDER_SES_REGION", "eu-west-1"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        problem_keys(&error),
+        ["provider.email_connector", "provider.ses_region"]
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("expected `aws-ses` or `dev-mailbox`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn production_refuses_the_dev_mailbox_and_an_unsealable_ses_key() {
+    let prod = [
+        ("LEPTOS_ENV", "PROD"),
+        ("LOGTO_APP_SECRET", "real"),
+        ("LOGTO_M2M_APP_SECRET", "real-too"),
+    ];
+    let mut dev_mailbox = prod.to_vec();
+    dev_mailbox.push(("PROVIDER_EMAIL_CONNECTOR", "dev-mailbox"));
+    let error = load(Some(("Leptos.toml", SHIPPED)), &env_of(&dev_mailbox)).unwrap_err();
+    assert_eq!(problem_keys(&error), ["provider.email_connector"]);
+    assert!(
+        error
+            .to_string()
+            .contains("it does not exist in production"),
+        "{error}"
+    );
+
+    let mut keyed = prod.to_vec();
+    keyed.extend([
+        ("PROVIDER_EMAIL_CONNECTOR", "aws-ses"),
+        ("PROVIDER_SES_REGION", "eu-west-1"),
+        ("PROVIDER_SES_SENDER", "no-reply@acme.example"),
+        ("PROVIDER_SES_ACCESS_KEY_ID", "AKIAEXAMPLE"),
+        ("PROVIDER_SES_ACCESS_KEY_SECRET", "s3cret"),
+    ]);
+    let error = load(Some(("Leptos.toml", SHIPPED)), &env_of(&keyed)).unwrap_err();
+    assert_eq!(problem_keys(&error), ["provider.ses_access_key_secret"]);
+    assert!(
+        error.to_string().contains("PROVIDER_SECRETS_KEY_FILE"),
+        "{error}"
+    );
+    keyed.push(("PROVIDER_SECRETS_KEY_FILE", "/run/secrets/provider.key"));
+    assert!(load(Some(("Leptos.toml", SHIPPED)), &env_of(&keyed)).is_ok());
+
+    // The default credential chain needs no secrets key.
+    let mut role = prod.to_vec();
+    role.extend([
+        ("PROVIDER_EMAIL_CONNECTOR", "aws-ses"),
+        ("PROVIDER_SES_REGION", "eu-west-1"),
+        ("PROVIDER_SES_SENDER", "no-reply@acme.example"),
+    ]);
+    let settings = load(Some(("Leptos.toml", SHIPPED)), &env_of(&role)).unwrap();
+    assert!(matches!(
+        settings.provider.email_connector,
+        Some(EmailConnectorSetting::AwsSes(SesSettings {
+            access_key: None,
+            ..
+        }))
+    ));
+}

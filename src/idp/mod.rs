@@ -2,6 +2,12 @@
 //! experience, the dev mailbox, and its storage. It shares no internals with `auth` (the relying
 //! party): the app talks to it over HTTP exactly as it would to a real Logto.
 //!
+//! Production mode (`LEPTOS_ENV=PROD`, [`ProviderConfig::mode`]): the dev mailbox does not exist
+//! (no routes, no factory, never a default, a stored one is not used), email goes only through a
+//! configured connector (`PROVIDER_EMAIL_CONNECTOR` or the Management API), and without
+//! `PROVIDER_ADMIN_EMAILS` the first administrator redeems a one-time setup link ([`setup`])
+//! printed to the log at start, never "whoever signs up first".
+//!
 //! Layers: `endpoints/` (axum handlers only) → `protocol/` (pure rules) → `store/` (the port);
 //! `experience/` renders the sign-in pages; `connectors/` delivers email (the stored connector:
 //! AWS SES or the dev mailbox); `management/` is the Management API (`/api`);
@@ -17,12 +23,13 @@ pub mod management;
 pub mod protocol;
 pub mod random;
 pub mod secrets;
+pub mod setup;
 pub mod sign_in_experience;
 pub mod store;
 pub mod users;
 
 use crate::clock::SharedClock;
-use crate::config::Settings;
+use crate::config::{RunMode, Settings};
 use crate::secret::Secret;
 use clients::{Application, ApplicationType, Clients};
 use connectors::registry::Connectors;
@@ -38,6 +45,8 @@ pub struct ProviderConfig {
     pub base_url: String,
     /// Lower-cased addresses with the admin role.
     pub admin_emails: Vec<String>,
+    /// `Prod`: no dev mailbox, and the first administrator comes from the setup link.
+    pub mode: RunMode,
 }
 
 impl ProviderConfig {
@@ -46,13 +55,21 @@ impl ProviderConfig {
         format!("{}/oidc", self.base_url)
     }
 
-    /// Who becomes an administrator when an account is created.
+    /// Who becomes an administrator when an account is created: the listed addresses, else the
+    /// first account in DEV and the setup link's redeemer in PROD.
     pub fn admin_policy(&self) -> users::AdminPolicy {
-        if self.admin_emails.is_empty() {
-            users::AdminPolicy::FirstAccount
-        } else {
+        if !self.admin_emails.is_empty() {
             users::AdminPolicy::Listed(self.admin_emails.clone())
+        } else if self.mode == RunMode::Prod {
+            users::AdminPolicy::SetupLink
+        } else {
+            users::AdminPolicy::FirstAccount
         }
+    }
+
+    /// Whether development-only features (the dev mailbox) exist.
+    pub fn development(&self) -> bool {
+        self.mode == RunMode::Dev
     }
 
     pub fn secure_cookies(&self) -> bool {
@@ -125,7 +142,7 @@ impl Provider {
     }
 
     /// Loads (or creates) keys and the code pepper, registers the applications, and on first
-    /// start stores the default connector (dev mailbox) and sign-in experience.
+    /// start stores the default connector (the dev mailbox, in DEV only) and sign-in experience.
     pub async fn with_options(
         config: ProviderConfig,
         store: SharedStore,
@@ -140,6 +157,7 @@ impl Provider {
             clock.clone(),
             options.secrets,
             options.ses_endpoint_url,
+            config.mode,
         );
         connectors.seed().await?;
         sign_in_experience::seed(store.as_ref()).await?;
@@ -199,6 +217,7 @@ pub async fn start(
     let config = ProviderConfig {
         base_url: settings.provider.base().to_owned(),
         admin_emails: settings.provider.admin_emails.clone(),
+        mode: settings.site.mode,
     };
     let options = ProviderOptions {
         secrets: secrets::from_settings(settings)?,
@@ -206,13 +225,37 @@ pub async fn start(
     };
     let provider =
         Provider::with_options(config, store.clone(), clock.clone(), clients, options).await?;
+    let email = settings.provider.email_connector.as_ref();
+    let applied = provider.connectors.apply_settings(email).await?;
+    let active = provider.connectors.describe_active().await?;
+    let message = match applied {
+        connectors::registry::SettingsOutcome::Stored => "email connector stored from the settings",
+        connectors::registry::SettingsOutcome::Unchanged => {
+            "email connector settings unchanged since the last start: keeping the stored connector"
+        }
+        connectors::registry::SettingsOutcome::NotConfigured => "email connector",
+    };
+    if provider.connectors.has_email_connector().await? {
+        tracing::info!(connector = %active, "{message}");
+    } else {
+        tracing::warn!(connector = %active, "{message}");
+    }
+    setup::invite(&provider, settings.logto.base()).await?;
     let listener = tokio::net::TcpListener::bind(settings.provider.addr).await?;
-    tracing::info!(
-        address = %settings.provider.addr,
-        issuer = %provider.config.issuer(),
-        mailbox = %format!("{}/dev/mailbox", provider.config.base_url),
-        "embedded provider listening"
-    );
+    if provider.config.development() {
+        tracing::info!(
+            address = %settings.provider.addr,
+            issuer = %provider.config.issuer(),
+            mailbox = %format!("{}/dev/mailbox", provider.config.base_url),
+            "embedded provider listening"
+        );
+    } else {
+        tracing::info!(
+            address = %settings.provider.addr,
+            issuer = %provider.config.issuer(),
+            "embedded provider listening (production: no dev mailbox)"
+        );
+    }
     spawn_purge(store, clock);
     let app = crate::server::telemetry::apply(provider.router());
     Ok(tokio::spawn(async move {

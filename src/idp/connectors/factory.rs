@@ -6,9 +6,13 @@
 //! |---|---|---|---|
 //! | `aws-ses-mail` | `aws-ses` | `Email` | Logto's AWS SES config (see [`super::aws_ses::config`]) |
 //! | `dev-mailbox` | `dev-mailbox` | `Email` | `{}`: mail lands in the provider's `/dev/mailbox` |
+//!
+//! In production (`LEPTOS_ENV=PROD`) the dev mailbox is not offered: it is neither listed nor
+//! creatable, exactly as if it did not exist ([`Factory::available`]).
 
-use super::aws_ses::config::{SesConfig, SECRET_FIELD};
+use super::aws_ses::config::{default_templates, Credentials, SesConfig, SECRET_FIELD};
 use super::{ConnectorError, ConnectorType};
+use crate::config::RunMode;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -37,7 +41,12 @@ impl ValidConfig {
     /// The secret fields and their values.
     pub fn secrets(&self) -> Vec<(&'static str, &crate::secret::Secret)> {
         match self {
-            ValidConfig::AwsSes(config) => vec![(SECRET_FIELD, &config.access_key_secret)],
+            ValidConfig::AwsSes(config) => match &config.credentials {
+                Credentials::Static {
+                    access_key_secret, ..
+                } => vec![(SECRET_FIELD, access_key_secret)],
+                Credentials::DefaultChain => Vec::new(),
+            },
             ValidConfig::DevMailbox => Vec::new(),
         }
     }
@@ -66,6 +75,18 @@ impl Factory {
 
     pub fn from_id(id: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|factory| factory.id() == id)
+    }
+
+    /// The factories offered in `mode`: all in DEV, all but the dev mailbox in PROD.
+    pub fn available(mode: RunMode) -> impl Iterator<Item = Factory> {
+        Self::ALL
+            .into_iter()
+            .filter(move |factory| mode == RunMode::Dev || *factory != Factory::DevMailbox)
+    }
+
+    /// [`Factory::from_id`] among the factories offered in `mode`.
+    pub fn available_from_id(mode: RunMode, id: &str) -> Option<Self> {
+        Self::available(mode).find(|factory| factory.id() == id)
     }
 
     pub fn id(self) -> &'static str {
@@ -124,12 +145,7 @@ impl Factory {
                     "accessKeySecret": "<access-key-secret>",
                     "region": "us-east-1",
                     "emailAddress": "Example <no-reply@example.com>",
-                    "templates": [
-                        {"usageType": "Register", "subject": "Your sign-up code: {{code}}", "content": "<p>Your code is {{code}}.</p>"},
-                        {"usageType": "SignIn", "subject": "Your sign-in code: {{code}}", "content": "<p>Your code is {{code}}.</p>"},
-                        {"usageType": "ForgotPassword", "subject": "Your password reset code: {{code}}", "content": "<p>Your code is {{code}}.</p>"},
-                        {"usageType": "Generic", "subject": "Your verification code: {{code}}", "content": "<p>Your code is {{code}}.</p>"},
-                    ],
+                    "templates": default_templates(),
                 }),
             ),
             Factory::DevMailbox => (
@@ -165,6 +181,28 @@ mod tests {
         assert_eq!(view["target"], "aws-ses");
         assert_eq!(view["type"], "Email");
         assert_eq!(view["secretFields"][0], "accessKeySecret");
+    }
+
+    #[test]
+    fn production_offers_no_dev_mailbox() {
+        let dev: Vec<_> = Factory::available(RunMode::Dev).collect();
+        assert_eq!(dev, Factory::ALL);
+        let prod: Vec<_> = Factory::available(RunMode::Prod).collect();
+        assert_eq!(prod, [Factory::AwsSes]);
+        assert_eq!(
+            Factory::available_from_id(RunMode::Prod, "dev-mailbox"),
+            None
+        );
+        assert_eq!(
+            Factory::available_from_id(RunMode::Prod, "aws-ses-mail"),
+            Some(Factory::AwsSes)
+        );
+        let template = &Factory::AwsSes.view().config_template;
+        assert_eq!(template["templates"][1]["usageType"], "SignIn");
+        assert_eq!(
+            template["templates"][1]["subject"],
+            "Your sign-in code: {{code}}"
+        );
     }
 
     #[test]

@@ -2,20 +2,31 @@
 //! factory id (`connectorId`), its config without secret fields, its secret fields sealed by
 //! [`SecretBox`] (associated data `connector:<id>:<field>`), and its creation and update times.
 //!
-//! Rules (Logto's, plus write-only secrets):
-//! - First start creates a `dev-mailbox` connector, so sign-in works out of the box. Deleting it
-//!   afterwards is allowed; it is not recreated.
+//! Rules (Logto's, plus write-only secrets and the production mode):
+//! - First start in DEV creates a `dev-mailbox` connector, so sign-in works out of the box.
+//!   Deleting it afterwards is allowed; it is not recreated. In PROD nothing is created, the
+//!   `dev-mailbox` factory is neither listed nor creatable, and a `dev-mailbox` connector stored by
+//!   an earlier development run is ignored for sending (as if there were no email connector).
+//! - The settings (`PROVIDER_EMAIL_CONNECTOR`, [`Connectors::apply_settings`]) store their
+//!   connector at start when they differ from the ones applied last time (kept in the
+//!   `connector_settings` document, the secret sealed): changed settings replace the Email
+//!   connector, unchanged settings leave whatever the Management API made of it since. Only that
+//!   connector may have no access key: its record is marked `awsDefaultCredentials`, outside the
+//!   config, and it then sends with AWS's default credential chain. Saving it through the API
+//!   again requires a key, as for every API-made connector.
 //! - There is at most one `Email` connector: creating one replaces the existing one.
 //! - Updating replaces the config, except that an absent or blank secret field keeps the stored
 //!   value. Test sends fill a blank secret from the stored connector of the same factory.
 //! - Views ([`ConnectorView`]) never contain a secret; `secrets` says which are set.
 //! - The sign-in pages send through [`Connectors::email_sender`], i.e. whatever is stored now.
 
-use super::aws_ses::SesConnector;
+use super::aws_ses::config::{default_templates, Credentials, SesConfig};
+use super::aws_ses::{DefaultChain, SesConnector};
 use super::dev_mailbox::DevMailbox;
-use super::factory::{Factory, ValidConfig};
+use super::factory::{Factory, FactoryView, ValidConfig};
 use super::{ConnectorError, ConnectorType, EmailConnector, EmailMessage, UsageType};
 use crate::clock::SharedClock;
+use crate::config::{EmailConnectorSetting, RunMode};
 use crate::idp::random;
 use crate::idp::secrets::SecretBox;
 use crate::idp::store::{update_document, SharedStore};
@@ -24,6 +35,10 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 const DOCUMENT: &str = "connectors";
+/// The email connector settings applied last ([`AppliedSettings`]).
+const SETTINGS_DOCUMENT: &str = "connector_settings";
+/// The associated data of the sealed secret in [`SETTINGS_DOCUMENT`].
+const SETTINGS_SECRET_DATA: &str = "connector-settings:accessKeySecret";
 /// The code a test send carries (Logto's).
 pub const TEST_CODE: &str = "000000";
 
@@ -40,6 +55,10 @@ struct StoredConnector {
     /// Unix milliseconds, as Logto.
     created_at: i64,
     updated_at: i64,
+    /// An SES connector from the settings without an access key: it sends with AWS's default
+    /// credential chain. Never set through the Management API.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    aws_default_credentials: bool,
 }
 
 impl StoredConnector {
@@ -55,6 +74,29 @@ struct StoredConnectors {
     connectors: Vec<StoredConnector>,
 }
 
+/// The email connector settings applied last: its factory, public config, default-chain flag and
+/// sealed secret. Compared at start to tell whether the settings changed.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AppliedSettings {
+    connector_id: String,
+    config: Value,
+    #[serde(default)]
+    aws_default_credentials: bool,
+    #[serde(default)]
+    secret: Option<String>,
+}
+
+/// What [`Connectors::apply_settings`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettingsOutcome {
+    /// No email connector in the settings.
+    NotConfigured,
+    /// The settings changed (or were never applied): their connector replaced the Email one.
+    Stored,
+    /// The same settings as last time: the stored connectors were left as they are.
+    Unchanged,
+}
 /// A connector as the Management API shows it (Logto's connector response, minus secrets).
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -84,6 +126,10 @@ pub struct Connectors {
     clock: SharedClock,
     secrets: SecretBox,
     ses_endpoint_url: Option<String>,
+    /// DEV offers the dev mailbox; PROD neither offers nor uses it.
+    mode: RunMode,
+    /// Shared by every SES sender without an access key.
+    default_chain: DefaultChain,
 }
 
 /// The stored document, or none yet.
@@ -109,18 +155,57 @@ fn is_blank(value: Option<&Value>) -> bool {
 
 impl Connectors {
     /// `ses_endpoint_url` overrides the SES endpoint (tests); `None` uses the standard resolution
-    /// (`AWS_ENDPOINT_URL_SESV2`, `AWS_ENDPOINT_URL`, then AWS).
+    /// (`AWS_ENDPOINT_URL_SESV2`, `AWS_ENDPOINT_URL`, then AWS). `mode` decides whether the dev
+    /// mailbox exists.
     pub fn new(
         store: SharedStore,
         clock: SharedClock,
         secrets: SecretBox,
         ses_endpoint_url: Option<String>,
+        mode: RunMode,
     ) -> Self {
         Self {
             store,
             clock,
             secrets,
             ses_endpoint_url,
+            mode,
+            default_chain: DefaultChain::default(),
+        }
+    }
+
+    /// The factories offered (`GET /api/connector-factories`).
+    pub fn factories(&self) -> Vec<FactoryView> {
+        Factory::available(self.mode).map(Factory::view).collect()
+    }
+
+    /// The factory `id`, when offered: otherwise [`ConnectorError::UnknownFactory`].
+    pub fn factory(&self, id: &str) -> Result<Factory, ConnectorError> {
+        Factory::available_from_id(self.mode, id)
+            .ok_or_else(|| ConnectorError::UnknownFactory(id.to_owned()))
+    }
+
+    /// Whether `record` is an Email connector that may send in this mode.
+    fn sends_email(&self, record: &StoredConnector) -> bool {
+        record.factory().ok().is_some_and(|factory| {
+            factory.kind() == ConnectorType::Email
+                && (self.mode == RunMode::Dev || factory != Factory::DevMailbox)
+        })
+    }
+
+    /// A stored record's config (secrets opened) as its factory accepts it; a connector from the
+    /// settings without an access key keeps the default credential chain.
+    fn stored_config(
+        &self,
+        factory: Factory,
+        record: &StoredConnector,
+    ) -> Result<ValidConfig, ConnectorError> {
+        let config = self.fill_blank_secrets(factory, &record.config, Some(record))?;
+        if record.aws_default_credentials && factory == Factory::AwsSes {
+            SesConfig::parse_for_default_chain(&config)
+                .map(|config| ValidConfig::AwsSes(Box::new(config)))
+        } else {
+            factory.validate(&config)
         }
     }
 
@@ -151,9 +236,10 @@ impl Connectors {
         outcome.ok_or_else(|| ConnectorError::Corrupt("the connectors were not changed".to_owned()))
     }
 
-    /// On first start (no connectors document yet), stores the dev mailbox connector.
+    /// On first start in DEV (no connectors document yet), stores the dev mailbox connector. In
+    /// PROD it does nothing: there is no default connector.
     pub async fn seed(&self) -> Result<(), ConnectorError> {
-        if self.store.get_document(DOCUMENT).await?.is_some() {
+        if self.mode == RunMode::Prod || self.store.get_document(DOCUMENT).await?.is_some() {
             return Ok(());
         }
         let record = self.record(Factory::DevMailbox, &ValidConfig::DevMailbox, None)?;
@@ -181,6 +267,10 @@ impl Connectors {
             let sealed = self.secrets.seal(value, &associated_data(&id, field))?;
             secrets.insert(field.to_owned(), sealed);
         }
+        let aws_default_credentials = matches!(
+            config,
+            ValidConfig::AwsSes(ses) if matches!(ses.credentials, Credentials::DefaultChain)
+        );
         Ok(StoredConnector {
             config: config.public_json(),
             secrets,
@@ -188,6 +278,7 @@ impl Connectors {
             created_at: existing.map_or(now, |record| record.created_at),
             updated_at: now,
             id,
+            aws_default_credentials,
         })
     }
 
@@ -237,21 +328,32 @@ impl Connectors {
         factory_id: &str,
         config: &Value,
     ) -> Result<ConnectorView, ConnectorError> {
-        let factory = Factory::from_id(factory_id)
-            .ok_or_else(|| ConnectorError::UnknownFactory(factory_id.to_owned()))?;
+        let factory = self.factory(factory_id)?;
         let valid = factory.validate(config)?;
-        let record = self.record(factory, &valid, None)?;
-        let replaced = self.modify(|stored| {
-            let before = stored.connectors.len();
-            stored.connectors.retain(|existing| {
-                existing.factory().map(Factory::kind).ok() != Some(factory.kind())
-            });
-            let replaced = before - stored.connectors.len();
-            stored.connectors.push(record.clone());
-            Ok(replaced)
-        })
-        .await?;
-        tracing::info!(connector = %record.id, factory = factory.id(), replaced, "connector created");
+        self.replace_email(factory, &valid, "connector created")
+            .await
+    }
+
+    /// Stores `valid` as a new connector; an Email connector replaces the existing one.
+    async fn replace_email(
+        &self,
+        factory: Factory,
+        valid: &ValidConfig,
+        event: &str,
+    ) -> Result<ConnectorView, ConnectorError> {
+        let record = self.record(factory, valid, None)?;
+        let replaced = self
+            .modify(|stored| {
+                let before = stored.connectors.len();
+                stored.connectors.retain(|existing| {
+                    existing.factory().map(Factory::kind).ok() != Some(factory.kind())
+                });
+                let replaced = before - stored.connectors.len();
+                stored.connectors.push(record.clone());
+                Ok(replaced)
+            })
+            .await?;
+        tracing::info!(connector = %record.id, factory = factory.id(), replaced, "{event}");
         Self::view(&record)
     }
 
@@ -301,30 +403,166 @@ impl Connectors {
         Ok(())
     }
 
-    /// Whether an Email connector is stored (the sign-in experience's precondition for email).
+    /// Whether an Email connector that may send is stored (the sign-in experience's
+    /// precondition for email).
     pub async fn has_email_connector(&self) -> Result<bool, ConnectorError> {
         Ok(self
             .read_all()
             .await?
             .connectors
             .iter()
-            .any(|record| record.factory().map(Factory::kind).ok() == Some(ConnectorType::Email)))
+            .any(|record| self.sends_email(record)))
     }
 
-    /// The stored Email connector, ready to send (its secrets opened), if there is one.
+    /// The stored Email connector, ready to send (its secrets opened), if there is one (in PROD
+    /// a stored dev mailbox does not count).
     pub async fn email_sender(&self) -> Result<Option<Box<dyn EmailConnector>>, ConnectorError> {
         let stored = self.read_all().await?;
         let Some(record) = stored
             .connectors
             .iter()
-            .find(|record| record.factory().map(Factory::kind).ok() == Some(ConnectorType::Email))
+            .find(|record| self.sends_email(record))
         else {
             return Ok(None);
         };
         let factory = record.factory()?;
-        let config = self.fill_blank_secrets(factory, &record.config, Some(record))?;
-        let valid = factory.validate(&config)?;
+        let valid = self.stored_config(factory, record)?;
         Ok(Some(self.sender(valid)))
+    }
+
+    /// Stores the email connector of the settings when they differ from those applied last
+    /// (then it replaces the Email connector); unchanged settings leave the stored connectors as
+    /// the Management API left them. SES gets the default templates, the sender, the optional
+    /// configuration set, and either the static key (sealed) or the default credential chain.
+    pub async fn apply_settings(
+        &self,
+        setting: Option<&EmailConnectorSetting>,
+    ) -> Result<SettingsOutcome, ConnectorError> {
+        let Some(setting) = setting else {
+            // Forget what was applied, so that setting the same values again applies them.
+            if self.store.get_document(SETTINGS_DOCUMENT).await?.is_some() {
+                self.store
+                    .put_document(SETTINGS_DOCUMENT, &Value::Null)
+                    .await?;
+            }
+            return Ok(SettingsOutcome::NotConfigured);
+        };
+        let (factory, valid) = match setting {
+            EmailConnectorSetting::DevMailbox => (
+                self.factory(Factory::DevMailbox.id())?,
+                ValidConfig::DevMailbox,
+            ),
+            EmailConnectorSetting::AwsSes(ses) => {
+                let credentials = match &ses.access_key {
+                    Some(key) => Credentials::Static {
+                        access_key_id: key.id.clone(),
+                        access_key_secret: key.secret.clone(),
+                    },
+                    None => Credentials::DefaultChain,
+                };
+                let config = SesConfig {
+                    credentials,
+                    region: ses.region.clone(),
+                    email_address: Some(ses.sender.clone()),
+                    email_address_identity_arn: None,
+                    feedback_forwarding_email_address: None,
+                    feedback_forwarding_email_address_identity_arn: None,
+                    configuration_set_name: ses.configuration_set.clone(),
+                    templates: default_templates(),
+                };
+                (Factory::AwsSes, ValidConfig::AwsSes(Box::new(config)))
+            }
+        };
+        let secret = valid.secrets().first().map(|(_, secret)| (*secret).clone());
+        let default_chain = matches!(
+            &valid,
+            ValidConfig::AwsSes(ses) if matches!(ses.credentials, Credentials::DefaultChain)
+        );
+        let previous = match self.store.get_document(SETTINGS_DOCUMENT).await? {
+            Some(value) if !value.is_null() => {
+                serde_json::from_value::<AppliedSettings>(value).ok()
+            }
+            _ => None,
+        };
+        let unchanged = previous.is_some_and(|previous| {
+            previous.connector_id == factory.id()
+                && previous.config == valid.public_json()
+                && previous.aws_default_credentials == default_chain
+                && match (&previous.secret, &secret) {
+                    (None, None) => true,
+                    (Some(sealed), Some(secret)) => self
+                        .secrets
+                        .open(sealed, SETTINGS_SECRET_DATA)
+                        .is_ok_and(|opened| opened == *secret),
+                    _ => false,
+                }
+        });
+        if unchanged {
+            return Ok(SettingsOutcome::Unchanged);
+        }
+        self.replace_email(factory, &valid, "email connector stored from the settings")
+            .await?;
+        let applied = AppliedSettings {
+            connector_id: factory.id().to_owned(),
+            config: valid.public_json(),
+            aws_default_credentials: default_chain,
+            secret: secret
+                .as_ref()
+                .map(|secret| self.secrets.seal(secret, SETTINGS_SECRET_DATA))
+                .transpose()?,
+        };
+        let value = serde_json::to_value(&applied)
+            .map_err(|error| ConnectorError::Corrupt(error.to_string()))?;
+        self.store.put_document(SETTINGS_DOCUMENT, &value).await?;
+        Ok(SettingsOutcome::Stored)
+    }
+
+    /// One line for the log saying which connector sends the codes, or why none does.
+    pub async fn describe_active(&self) -> Result<String, ConnectorError> {
+        let stored = self.read_all().await?;
+        let Some(record) = stored
+            .connectors
+            .iter()
+            .find(|record| self.sends_email(record))
+        else {
+            let ignored = stored
+                .connectors
+                .iter()
+                .any(|record| record.connector_id == Factory::DevMailbox.id());
+            return Ok(if ignored {
+                "none: the stored dev-mailbox connector is not used in production; email sign-in \
+                 fails until PROVIDER_EMAIL_CONNECTOR or the settings page sets up AWS SES"
+                    .to_owned()
+            } else {
+                "none: email sign-in fails until PROVIDER_EMAIL_CONNECTOR or the settings page \
+                 sets up a connector"
+                    .to_owned()
+            });
+        };
+        let factory = record.factory()?;
+        Ok(match factory {
+            Factory::DevMailbox => "dev-mailbox (codes readable at /dev/mailbox)".to_owned(),
+            Factory::AwsSes => {
+                let field = |name: &str| {
+                    record
+                        .config
+                        .get(name)
+                        .and_then(Value::as_str)
+                        .unwrap_or("-")
+                        .to_owned()
+                };
+                let credentials = if record.aws_default_credentials {
+                    "the AWS default credential chain"
+                } else {
+                    "a static access key"
+                };
+                format!(
+                    "aws-ses (region {}, sender {}, credentials: {credentials})",
+                    field("region"),
+                    field("emailAddress")
+                )
+            }
+        })
     }
 
     /// Sends the Generic template with code `000000` to `to` through an unsaved `config`.
@@ -334,8 +572,7 @@ impl Connectors {
         to: &str,
         config: &Value,
     ) -> Result<(), ConnectorError> {
-        let factory = Factory::from_id(factory_id)
-            .ok_or_else(|| ConnectorError::UnknownFactory(factory_id.to_owned()))?;
+        let factory = self.factory(factory_id)?;
         let stored = self.read_all().await?;
         let same_factory = stored
             .connectors
@@ -381,9 +618,11 @@ impl Connectors {
 
     fn sender(&self, config: ValidConfig) -> Box<dyn EmailConnector> {
         match config {
-            ValidConfig::AwsSes(config) => {
-                Box::new(SesConnector::new(*config, self.ses_endpoint_url.clone()))
-            }
+            ValidConfig::AwsSes(config) => Box::new(SesConnector::new(
+                *config,
+                self.ses_endpoint_url.clone(),
+                self.default_chain.clone(),
+            )),
             ValidConfig::DevMailbox => {
                 Box::new(DevMailbox::new(self.store.clone(), self.clock.clone()))
             }
@@ -421,12 +660,171 @@ mod tests {
     }
 
     fn registry(store: Arc<MemoryStore>) -> Connectors {
+        registry_in(store, RunMode::Dev)
+    }
+
+    fn registry_in(store: Arc<MemoryStore>, mode: RunMode) -> Connectors {
         Connectors::new(
             store,
             Arc::new(ManualClock::at(1_800_000_000)),
             SecretBox::new(Some(SecretsKey::from_bytes(&[3; 32]))),
             None,
+            mode,
         )
+    }
+
+    fn ses_setting(sender: &str, key: Option<(&str, &str)>) -> EmailConnectorSetting {
+        EmailConnectorSetting::AwsSes(crate::config::SesSettings {
+            region: "eu-west-1".to_owned(),
+            sender: sender.to_owned(),
+            access_key: key.map(|(id, secret)| crate::config::SesAccessKey {
+                id: id.to_owned(),
+                secret: crate::secret::Secret::new(secret),
+            }),
+            configuration_set: Some("codes".to_owned()),
+        })
+    }
+
+    #[tokio::test]
+    async fn production_neither_offers_nor_uses_the_dev_mailbox() {
+        let store = Arc::new(MemoryStore::new());
+        // An earlier development run left its dev mailbox.
+        registry(store.clone()).seed().await.unwrap();
+        let prod = registry_in(store.clone(), RunMode::Prod);
+        prod.seed().await.unwrap();
+        assert_eq!(prod.list().await.unwrap()[0].connector_id, "dev-mailbox");
+        assert!(!prod.has_email_connector().await.unwrap());
+        assert!(prod.email_sender().await.unwrap().is_none());
+        assert!(prod
+            .describe_active()
+            .await
+            .unwrap()
+            .contains("not used in production"));
+        assert!(prod
+            .factories()
+            .iter()
+            .all(|factory| factory.id != "dev-mailbox"));
+        assert!(matches!(
+            prod.create("dev-mailbox", &json!({})).await,
+            Err(ConnectorError::UnknownFactory(_))
+        ));
+        assert!(matches!(
+            prod.test("dev-mailbox", "a@example.com", &json!({})).await,
+            Err(ConnectorError::UnknownFactory(_))
+        ));
+        assert!(store.list_mail(10).await.unwrap().is_empty());
+
+        let fresh = registry_in(Arc::new(MemoryStore::new()), RunMode::Prod);
+        fresh.seed().await.unwrap();
+        assert!(fresh.list().await.unwrap().is_empty(), "no default in PROD");
+    }
+
+    #[tokio::test]
+    async fn the_settings_connector_without_a_key_uses_the_default_chain() {
+        let store = Arc::new(MemoryStore::new());
+        let connectors = registry_in(store.clone(), RunMode::Prod);
+        let setting = ses_setting("Acme <no-reply@acme.example>", None);
+        let outcome = connectors.apply_settings(Some(&setting)).await.unwrap();
+        assert_eq!(outcome, SettingsOutcome::Stored);
+        let document = store.get_document(DOCUMENT).await.unwrap().unwrap();
+        let record = &document["connectors"][0];
+        assert_eq!(record["connectorId"], "aws-ses-mail");
+        assert_eq!(record["awsDefaultCredentials"], true);
+        assert_eq!(record["secrets"], json!({}));
+        let config = &record["config"];
+        assert!(config.get("accessKeyId").is_none(), "{config}");
+        assert_eq!(config["region"], "eu-west-1");
+        assert_eq!(config["emailAddress"], "Acme <no-reply@acme.example>");
+        assert_eq!(config["configurationSetName"], "codes");
+        assert_eq!(config["templates"].as_array().unwrap().len(), 4);
+        assert!(connectors.has_email_connector().await.unwrap());
+        let sender = connectors.email_sender().await.unwrap().unwrap();
+        assert_eq!(sender.name(), "aws-ses");
+        assert!(connectors
+            .describe_active()
+            .await
+            .unwrap()
+            .contains("the AWS default credential chain"));
+
+        // Through the Management API the key stays required, also for this connector.
+        let id = record["id"].as_str().unwrap().to_owned();
+        let mut without_key = config.clone();
+        without_key["accessKeySecret"] = json!("");
+        assert!(matches!(
+            connectors.update(&id, Some(&without_key)).await,
+            Err(ConnectorError::InvalidConfig(_))
+        ));
+        let mut with_key = config.clone();
+        with_key["accessKeyId"] = json!("AKIAEDITED");
+        with_key["accessKeySecret"] = json!("edited-secret");
+        connectors.update(&id, Some(&with_key)).await.unwrap();
+        let stored = connectors.read_all().await.unwrap();
+        assert!(!stored.connectors[0].aws_default_credentials);
+    }
+
+    #[tokio::test]
+    async fn settings_replace_the_connector_only_when_they_changed() {
+        let store = Arc::new(MemoryStore::new());
+        let connectors = registry(store.clone());
+        connectors.seed().await.unwrap();
+        let setting = ses_setting(
+            "no-reply@acme.example",
+            Some(("AKIA1", "sentinel-settings")),
+        );
+        assert_eq!(
+            connectors.apply_settings(Some(&setting)).await.unwrap(),
+            SettingsOutcome::Stored
+        );
+        let list = connectors.list().await.unwrap();
+        assert_eq!(list.len(), 1, "replaced the dev mailbox");
+        assert_eq!(list[0].config["accessKeyId"], "AKIA1");
+        assert_eq!(list[0].secrets.get("accessKeySecret"), Some(&true));
+        for name in [DOCUMENT, SETTINGS_DOCUMENT] {
+            let text = store.get_document(name).await.unwrap().unwrap().to_string();
+            assert!(!text.contains("sentinel-settings"), "{name}: {text}");
+        }
+
+        // Edited through the API, then a restart with the same settings: the edit stays.
+        let mut edited = list[0].config.clone();
+        edited["region"] = json!("us-east-1");
+        connectors.update(&list[0].id, Some(&edited)).await.unwrap();
+        assert_eq!(
+            connectors.apply_settings(Some(&setting)).await.unwrap(),
+            SettingsOutcome::Unchanged
+        );
+        assert_eq!(
+            connectors.list().await.unwrap()[0].config["region"],
+            "us-east-1"
+        );
+
+        // Only the secret changed: that is a change.
+        let rotated = ses_setting("no-reply@acme.example", Some(("AKIA1", "sentinel-rotated")));
+        assert_eq!(
+            connectors.apply_settings(Some(&rotated)).await.unwrap(),
+            SettingsOutcome::Stored
+        );
+        let list = connectors.list().await.unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].config["region"], "eu-west-1", "settings won");
+        let kept = connectors
+            .fill_blank_secrets(
+                Factory::AwsSes,
+                &json!({}),
+                connectors.read_all().await.unwrap().connectors.first(),
+            )
+            .unwrap();
+        assert_eq!(kept["accessKeySecret"], "sentinel-rotated");
+
+        // Removed from the settings: the connector stays, and setting it again applies it.
+        assert_eq!(
+            connectors.apply_settings(None).await.unwrap(),
+            SettingsOutcome::NotConfigured
+        );
+        assert_eq!(connectors.list().await.unwrap().len(), 1);
+        assert_eq!(
+            connectors.apply_settings(Some(&rotated)).await.unwrap(),
+            SettingsOutcome::Stored
+        );
     }
 
     #[tokio::test]

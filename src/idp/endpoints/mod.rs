@@ -1,6 +1,7 @@
 //! The provider's HTTP surface (axum handlers only: parse, call protocol logic, render), Logto's
-//! paths (`/oidc/*`, the sign-in pages, the Management API under `/api`), and the headers every
-//! provider response carries.
+//! paths (`/oidc/*`, the sign-in pages, the Management API under `/api`, the first
+//! administrator's `/setup`), and the headers every provider response carries. The dev mailbox
+//! (`/dev/*`) exists only in development.
 
 pub(crate) mod authorize;
 mod client_auth;
@@ -41,11 +42,16 @@ pub fn router(provider: Provider) -> Router {
             get(end_session::end_session_get).post(end_session::end_session_post),
         )
         .route("/session/end/success", get(end_session::signed_out));
-    Router::new()
+    let mut router = Router::new()
         .nest("/oidc", oidc)
         .nest("/api", management::routes(provider.clone()))
         .merge(experience::routes())
-        .merge(experience::mailbox::routes())
+        .merge(super::setup::routes());
+    // The dev mailbox shows every sign-in code: outside development its routes do not exist.
+    if provider.config.development() {
+        router = router.merge(experience::mailbox::routes());
+    }
+    router
         .with_state(provider)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

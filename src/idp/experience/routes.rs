@@ -12,6 +12,7 @@ use crate::idp::endpoints::authorize::{redirect_error, see_other};
 use crate::idp::endpoints::cookies;
 use crate::idp::protocol::error::OAuthError;
 use crate::idp::protocol::records::SESSION_TTL;
+use crate::idp::setup;
 use crate::idp::Provider;
 use crate::runtime::origin;
 use axum::extract::{Form, FromRequestParts, State};
@@ -124,11 +125,18 @@ struct CodePost {
 
 async fn submit_code(
     State(provider): State<Provider>,
+    headers: HeaderMap,
     Posted(interaction): Posted,
     Form(form): Form<CodePost>,
 ) -> Result<Response, ExperienceError> {
     let signed_in = flow::submit_code(&provider, interaction, &form.code).await?;
-    Ok(back_to_the_client(&provider, &signed_in))
+    // The first administrator's setup link (production), when this browser holds its claim.
+    setup::redeem(&provider, &headers, &signed_in.user_id).await?;
+    let mut response = back_to_the_client(&provider, &signed_in);
+    if let Some(clear) = setup::clear_cookie(&provider, &headers) {
+        response.headers_mut().append(header::SET_COOKIE, clear);
+    }
+    Ok(response)
 }
 
 /// The redirect with the authorization code, the provider session cookie set and the

@@ -4,7 +4,7 @@
 
 use super::error::ApiError;
 use super::json_body;
-use crate::idp::connectors::factory::{Factory, FactoryView};
+use crate::idp::connectors::factory::FactoryView;
 use crate::idp::connectors::registry::ConnectorView;
 use crate::idp::users;
 use crate::idp::Provider;
@@ -14,14 +14,20 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::Value;
 
-pub async fn factories() -> Json<Vec<FactoryView>> {
-    Json(Factory::ALL.into_iter().map(Factory::view).collect())
+/// The factories offered: in production, not the dev mailbox.
+pub async fn factories(State(provider): State<Provider>) -> Json<Vec<FactoryView>> {
+    Json(provider.connectors.factories())
 }
 
-pub async fn factory(Path(id): Path<String>) -> Result<Json<FactoryView>, ApiError> {
-    Factory::from_id(&id)
+pub async fn factory(
+    State(provider): State<Provider>,
+    Path(id): Path<String>,
+) -> Result<Json<FactoryView>, ApiError> {
+    provider
+        .connectors
+        .factory(&id)
         .map(|factory| Json(factory.view()))
-        .ok_or_else(|| {
+        .map_err(|_| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 "entity.not_found",

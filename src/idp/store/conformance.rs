@@ -25,6 +25,8 @@ macro_rules! conformance_suite {
             consume_is_atomic_under_concurrency,
             destroy_removes_only_that_record,
             revoke_by_grant_removes_every_kind_of_that_grant,
+            destroy_by_key_removes_that_kind_and_key_only,
+            any_user_with_role_finds_a_role,
             purge_expired_deletes_only_expired,
             users_create_find_and_count,
             find_user_by_email_ignores_case,
@@ -379,6 +381,39 @@ pub async fn revoke_by_grant_removes_every_kind_of_that_grant(store: &SharedStor
         0,
         "nothing left to revoke"
     );
+}
+
+pub async fn destroy_by_key_removes_that_kind_and_key_only(store: &SharedStore) {
+    for (id, key) in [("a-1", "group-a"), ("a-2", "group-a"), ("b-1", "group-b")] {
+        store
+            .upsert(Kind::Session, id, record(NOW + 60).with_key(key))
+            .await
+            .unwrap();
+    }
+    store
+        .upsert(Kind::Grant, "g-a", record(NOW + 60).with_key("group-a"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.find(Kind::Session, "a-1", NOW).await.unwrap().unwrap().key.as_deref(),
+        Some("group-a"),
+        "the key is stored"
+    );
+    assert_eq!(store.destroy_by_key(Kind::Session, "group-a").await.unwrap(), 2);
+    assert!(!exists(store, Kind::Session, "a-2").await);
+    assert!(exists(store, Kind::Session, "b-1").await, "another key is kept");
+    assert!(exists(store, Kind::Grant, "g-a").await, "another kind is kept");
+}
+
+pub async fn any_user_with_role_finds_a_role(store: &SharedStore) {
+    assert!(!store.any_user_with_role("admin").await.unwrap(), "no users");
+    let mut bob = user("bob000000001", Some("bob@example.com"));
+    bob.roles = vec!["editor".to_owned()];
+    store.create_user(&bob).await.unwrap();
+    assert!(!store.any_user_with_role("admin").await.unwrap());
+    assert!(!store.any_user_with_role("edit").await.unwrap(), "whole names only");
+    store.record_sign_in("bob000000001", 1, Some("admin")).await.unwrap();
+    assert!(store.any_user_with_role("admin").await.unwrap());
 }
 
 pub async fn purge_expired_deletes_only_expired(store: &SharedStore) {

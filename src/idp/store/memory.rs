@@ -113,6 +113,15 @@ impl Store for MemoryStore {
         Ok(revoke(&mut self.state().records, grant_id))
     }
 
+    async fn destroy_by_key(&self, kind: Kind, key: &str) -> StoreResult<u64> {
+        let mut state = self.state();
+        let before = state.records.len();
+        state.records.retain(|(record_kind, _), record| {
+            !(*record_kind == kind && record.key.as_deref() == Some(key))
+        });
+        Ok(count_as_u64(before - state.records.len()))
+    }
+
     async fn rotate(
         &self,
         kind: Kind,
@@ -317,6 +326,14 @@ impl Store for MemoryStore {
 
     async fn count_users(&self) -> StoreResult<u64> {
         Ok(count_as_u64(self.state().users.len()))
+    }
+
+    async fn any_user_with_role(&self, role: &str) -> StoreResult<bool> {
+        let state = self.state();
+        Ok(state
+            .users
+            .values()
+            .any(|user| user.roles.iter().any(|have| have == role)))
     }
 
     async fn get_document(&self, name: &str) -> StoreResult<Option<serde_json::Value>> {

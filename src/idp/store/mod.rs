@@ -33,6 +33,8 @@ pub enum Kind {
     RefreshToken,
     /// What a user granted a client; tokens carry its id so it can be revoked as a whole.
     Grant,
+    /// The one-time link (or a browser's claim on it) that makes the first administrator.
+    SetupInvitation,
 }
 
 impl Kind {
@@ -44,6 +46,7 @@ impl Kind {
             Kind::AccessToken => "AccessToken",
             Kind::RefreshToken => "RefreshToken",
             Kind::Grant => "Grant",
+            Kind::SetupInvitation => "SetupInvitation",
         }
     }
 }
@@ -57,6 +60,8 @@ pub struct Record {
     pub expires_at: u64,
     /// The grant this record belongs to, for `revoke_by_grant`.
     pub grant_id: Option<String>,
+    /// A secondary lookup key shared by related records, for `destroy_by_key`.
+    pub key: Option<String>,
     /// When the record was consumed, if it was. Set only by `consume`.
     pub consumed_at: Option<u64>,
 }
@@ -67,12 +72,18 @@ impl Record {
             payload,
             expires_at,
             grant_id: None,
+            key: None,
             consumed_at: None,
         }
     }
 
     pub fn with_grant(mut self, grant_id: impl Into<String>) -> Self {
         self.grant_id = Some(grant_id.into());
+        self
+    }
+
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
         self
     }
 }
@@ -228,6 +239,9 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes every record of every kind carrying `grant_id`; returns how many.
     async fn revoke_by_grant(&self, grant_id: &str) -> StoreResult<u64>;
 
+    /// Deletes the records of `kind` whose `key` equals `key`; returns how many.
+    async fn destroy_by_key(&self, kind: Kind, key: &str) -> StoreResult<u64>;
+
     /// Refresh-token rotation (Logto's reuse window), atomically. When `(kind, old_id)` is live
     /// and unconsumed, or was consumed at most `grace` seconds before `now`: marks it consumed (if
     /// it was not), stores `successor` as `(kind, successor_id)`, and answers
@@ -300,6 +314,8 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the stored user with the same id (no error when absent).
     async fn update_user(&self, user: &User) -> StoreResult<()>;
     async fn count_users(&self) -> StoreResult<u64>;
+    /// Whether any account has the role `role`.
+    async fn any_user_with_role(&self, role: &str) -> StoreResult<bool>;
 
     // --- named JSON documents (signing keys, sign-in experience, connectors) ---
 

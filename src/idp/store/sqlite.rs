@@ -97,8 +97,7 @@ ALTER TABLE documents ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 DELETE FROM records WHERE kind IN ('VerificationCode', 'CodeSend');
 ";
 
-/// `lookup_key` (V1) is no longer used; it stays NULL.
-const RECORD_COLUMNS: &str = "payload, expires_at, grant_id, consumed_at";
+const RECORD_COLUMNS: &str = "payload, expires_at, grant_id, lookup_key, consumed_at";
 const USER_COLUMNS: &str = "id, primary_email, username, name, avatar, roles, created_at_ms, \
                             updated_at_ms, last_sign_in_at_ms";
 
@@ -241,6 +240,7 @@ fn record_from_row(row: &SqliteRow) -> StoreResult<Record> {
         payload: serde_json::from_str(&payload).or_backend()?,
         expires_at: time_from_db(row.try_get("expires_at").or_backend()?)?,
         grant_id: row.try_get("grant_id").or_backend()?,
+        key: row.try_get("lookup_key").or_backend()?,
         consumed_at: consumed_at.map(time_from_db).transpose()?,
     })
 }
@@ -308,13 +308,14 @@ async fn insert_record<'e>(
 ) -> StoreResult<()> {
     let payload = serde_json::to_string(&record.payload).or_backend()?;
     sqlx::query(&format!(
-        "INSERT OR REPLACE INTO records (kind, id, {RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+        "INSERT OR REPLACE INTO records (kind, id, {RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(kind.as_str())
     .bind(id)
     .bind(payload)
     .bind(time_to_db(record.expires_at))
     .bind(&record.grant_id)
+    .bind(&record.key)
     .bind(record.consumed_at.map(time_to_db))
     .execute(executor)
     .await
@@ -417,6 +418,16 @@ impl Store for SqliteStore {
     async fn revoke_by_grant(&self, grant_id: &str) -> StoreResult<u64> {
         let result = sqlx::query("DELETE FROM records WHERE grant_id = ?")
             .bind(grant_id)
+            .execute(&self.pool)
+            .await
+            .or_backend()?;
+        Ok(result.rows_affected())
+    }
+
+    async fn destroy_by_key(&self, kind: Kind, key: &str) -> StoreResult<u64> {
+        let result = sqlx::query("DELETE FROM records WHERE kind = ? AND lookup_key = ?")
+            .bind(kind.as_str())
+            .bind(key)
             .execute(&self.pool)
             .await
             .or_backend()?;
@@ -745,6 +756,17 @@ impl Store for SqliteStore {
             .await
             .or_backend()?;
         count_from_db(count)
+    }
+
+    async fn any_user_with_role(&self, role: &str) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM users, json_each(users.roles) WHERE json_each.value = ? LIMIT 1",
+        )
+        .bind(role)
+        .fetch_optional(&self.pool)
+        .await
+        .or_backend()?;
+        Ok(found.is_some())
     }
 
     async fn get_document(&self, name: &str) -> StoreResult<Option<serde_json::Value>> {

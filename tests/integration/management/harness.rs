@@ -104,6 +104,7 @@ impl Api {
         let config = ProviderConfig {
             base_url: BASE.to_owned(),
             admin_emails: vec![],
+            mode: leptos_logto::config::RunMode::Dev,
         };
         let options = ProviderOptions {
             secrets,

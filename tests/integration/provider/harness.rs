@@ -79,6 +79,7 @@ impl Harness {
         let config = ProviderConfig {
             base_url: BASE.to_owned(),
             admin_emails,
+            mode: leptos_logto::config::RunMode::Dev,
         };
         let provider = Provider::new(config, store.clone(), clock.clone(), clients)
             .await
@@ -233,4 +234,84 @@ pub fn jwt_claims(token: &str) -> serde_json::Value {
 pub fn jwt_header(token: &str) -> serde_json::Value {
     let header = token.split('.').next().unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
+}
+
+/// The secrets key of production harnesses, the same across "restarts" over one store.
+pub const PRODUCTION_KEY: [u8; 32] = [7; 32];
+
+impl Harness {
+    /// A provider in production mode (`LEPTOS_ENV=PROD`, no admin addresses: the setup link)
+    /// over `store`, whose SES connectors send to `ses_endpoint_url` when given. No connector is
+    /// stored: production has no default one.
+    pub async fn production(store: Arc<MemoryStore>, ses_endpoint_url: Option<String>) -> Self {
+        Self::in_mode(leptos_logto::config::RunMode::Prod, store, ses_endpoint_url).await
+    }
+
+    /// As [`Harness::production`], in either mode (DEV seeds the dev mailbox on first start).
+    pub async fn in_mode(
+        mode: leptos_logto::config::RunMode,
+        store: Arc<MemoryStore>,
+        ses_endpoint_url: Option<String>,
+    ) -> Self {
+        use leptos_logto::idp::secrets::{SecretBox, SecretsKey};
+        let clock = Arc::new(ManualClock::at(START));
+        let clients = Clients::load(
+            vec![
+                Application {
+                    id: APP_ID.to_owned(),
+                    secret: Secret::new(APP_SECRET),
+                    name: "Web".to_owned(),
+                    kind: ApplicationType::Traditional,
+                    redirect_uris: vec![CALLBACK.to_owned()],
+                    post_logout_redirect_uris: vec![POST_LOGOUT.to_owned()],
+                },
+                Application {
+                    id: M2M_ID.to_owned(),
+                    secret: Secret::new(M2M_SECRET),
+                    name: "Job".to_owned(),
+                    kind: ApplicationType::MachineToMachine,
+                    redirect_uris: vec![],
+                    post_logout_redirect_uris: vec![],
+                },
+            ],
+            None,
+        )
+        .unwrap();
+        let config = ProviderConfig {
+            base_url: BASE.to_owned(),
+            admin_emails: vec![],
+            mode,
+        };
+        let options = leptos_logto::idp::ProviderOptions {
+            secrets: SecretBox::new(Some(SecretsKey::from_bytes(&PRODUCTION_KEY))),
+            ses_endpoint_url,
+        };
+        let provider =
+            Provider::with_options(config, store.clone(), clock.clone(), clients, options)
+                .await
+                .unwrap();
+        let router = provider.router();
+        Self {
+            clock,
+            store,
+            provider,
+            router,
+        }
+    }
+
+    /// A Management API token of the machine-to-machine app (`all` scope).
+    pub async fn management_token(&self) -> String {
+        let request = Request::post("/oidc/token")
+            .header(header::AUTHORIZATION, basic(M2M_ID, M2M_SECRET))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form(&[
+                ("grant_type", "client_credentials"),
+                ("resource", "https://default.logto.app/api"),
+                ("scope", "all"),
+            ])))
+            .unwrap();
+        let reply = self.send(None, request).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.json()["access_token"].as_str().unwrap().to_owned()
+    }
 }

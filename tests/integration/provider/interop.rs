@@ -36,6 +36,7 @@ async fn start_provider() -> String {
     let config = ProviderConfig {
         base_url: base.clone(),
         admin_emails: vec![],
+        mode: leptos_logto::config::RunMode::Dev,
     };
     let provider = Provider::new(
         config,

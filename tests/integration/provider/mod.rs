@@ -5,4 +5,5 @@ mod forms;
 mod harness;
 mod interop;
 mod oidc;
+mod production;
 mod races;

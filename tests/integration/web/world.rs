@@ -95,6 +95,7 @@ impl World {
         let config = ProviderConfig {
             base_url: provider_base.clone(),
             admin_emails: vec![],
+            mode: leptos_logto::config::RunMode::Dev,
         };
         let provider = Provider::new(
             config,

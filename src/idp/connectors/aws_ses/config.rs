@@ -1,6 +1,12 @@
 //! The AWS SES connector's config, exactly Logto's (`@logto/connector-aws-ses`): field names,
 //! the four required templates and their error message, and template selection and `{{code}}`
 //! substitution. Pure functions, no I/O.
+//!
+//! Credentials: Logto's config always carries `accessKeyId` and `accessKeySecret`, and
+//! [`SesConfig::parse`] (every config that comes through the Management API) requires both. Only
+//! the connector made from the settings without an access key uses [`Credentials::DefaultChain`]:
+//! its stored config has neither field, and the stored record says so outside the config (see
+//! `registry`), so no API client can ask for the default chain.
 
 use crate::idp::connectors::{ConnectorError, UsageType};
 use crate::secret::Secret;
@@ -10,11 +16,23 @@ use serde_json::{Map, Value};
 /// The one secret field: write-only, sealed at rest, never returned.
 pub const SECRET_FIELD: &str = "accessKeySecret";
 
+/// Where the connector's AWS credentials come from.
+#[derive(Clone, Debug)]
+pub enum Credentials {
+    /// `accessKeyId` and `accessKeySecret` of the config (Logto's).
+    Static {
+        access_key_id: String,
+        access_key_secret: Secret,
+    },
+    /// AWS's default credential chain: environment, shared profile, web identity token, ECS
+    /// container or EC2 instance role. Only for the connector from settings without a key.
+    DefaultChain,
+}
+
 /// A validated SES config.
 #[derive(Clone, Debug)]
 pub struct SesConfig {
-    pub access_key_id: String,
-    pub access_key_secret: Secret,
+    pub credentials: Credentials,
     pub region: String,
     /// The sender: `Name <a@b>`, `<a@b>` or `a@b`. Optional in Logto's guard; needed to send.
     pub email_address: Option<String>,
@@ -59,22 +77,42 @@ impl Fields<'_> {
 }
 
 impl SesConfig {
-    /// Validates a config as Logto's guard does (plus format checks on region and addresses).
+    /// Validates a config as Logto's guard does (plus format checks on region and addresses):
+    /// `accessKeyId` and `accessKeySecret` are required.
     pub fn parse(config: &Value) -> Result<Self, ConnectorError> {
+        Self::parse_with(config, false)
+    }
+
+    /// [`SesConfig::parse`] for the connector from settings: without `accessKeyId` and
+    /// `accessKeySecret` (both absent or blank) the default credential chain is used.
+    pub fn parse_for_default_chain(config: &Value) -> Result<Self, ConnectorError> {
+        Self::parse_with(config, true)
+    }
+
+    fn parse_with(config: &Value, default_chain: bool) -> Result<Self, ConnectorError> {
         let object = config
             .as_object()
             .ok_or_else(|| invalid("the config must be a JSON object"))?;
         let fields = Fields(object);
         let access_key_secret = match object.get(SECRET_FIELD) {
-            Some(Value::String(secret)) if !secret.trim().is_empty() => Secret::new(secret.trim()),
-            Some(Value::String(_)) | Some(Value::Null) | None => {
-                return Err(invalid(format!("`{SECRET_FIELD}` is required")))
+            Some(Value::String(secret)) if !secret.trim().is_empty() => {
+                Some(Secret::new(secret.trim()))
             }
+            Some(Value::String(_)) | Some(Value::Null) | None => None,
             Some(_) => return Err(invalid(format!("`{SECRET_FIELD}` must be a string"))),
         };
+        let access_key_id = fields.optional("accessKeyId")?;
+        let credentials = match (access_key_id, access_key_secret) {
+            (Some(access_key_id), Some(access_key_secret)) => Credentials::Static {
+                access_key_id,
+                access_key_secret,
+            },
+            (None, None) if default_chain => Credentials::DefaultChain,
+            (_, None) => return Err(invalid(format!("`{SECRET_FIELD}` is required"))),
+            (None, Some(_)) => return Err(invalid("`accessKeyId` is required")),
+        };
         let parsed = Self {
-            access_key_id: fields.required("accessKeyId")?,
-            access_key_secret,
+            credentials,
             region: fields.required("region")?,
             email_address: fields.optional("emailAddress")?,
             email_address_identity_arn: fields.optional("emailAddressIdentityArn")?,
@@ -112,10 +150,13 @@ impl SesConfig {
         Ok(())
     }
 
-    /// The config as stored and shown: every set field except the secret.
+    /// The config as stored and shown: every set field except the secret (and no `accessKeyId`
+    /// with the default credential chain).
     pub fn public_json(&self) -> Value {
         let mut object = Map::new();
-        object.insert("accessKeyId".to_owned(), self.access_key_id.clone().into());
+        if let Credentials::Static { access_key_id, .. } = &self.credentials {
+            object.insert("accessKeyId".to_owned(), access_key_id.clone().into());
+        }
         object.insert("region".to_owned(), self.region.clone().into());
         let optional = [
             ("emailAddress", &self.email_address),
@@ -163,6 +204,24 @@ fn parse_templates(value: Option<&Value>) -> Result<Vec<Template>, ConnectorErro
     Ok(templates)
 }
 
+/// The templates of a connector made from the settings (and the factory's config template): one
+/// per required usage type, each with the code in its subject and body.
+pub fn default_templates() -> Vec<Template> {
+    [
+        ("Register", "Your sign-up code: {{code}}"),
+        ("SignIn", "Your sign-in code: {{code}}"),
+        ("ForgotPassword", "Your password reset code: {{code}}"),
+        ("Generic", "Your verification code: {{code}}"),
+    ]
+    .into_iter()
+    .map(|(usage_type, subject)| Template {
+        usage_type: usage_type.to_owned(),
+        subject: subject.to_owned(),
+        content: "<p>Your code is {{code}}.</p>".to_owned(),
+    })
+    .collect()
+}
+
 fn parse_template(index: usize, item: &Value) -> Result<Template, ConnectorError> {
     let object = item
         .as_object()
@@ -184,7 +243,7 @@ fn parse_template(index: usize, item: &Value) -> Result<Template, ConnectorError
 }
 
 /// Lower-case letters, digits and hyphens with a letter first, e.g. `eu-central-1`.
-fn plausible_region(region: &str) -> bool {
+pub fn plausible_region(region: &str) -> bool {
     region.len() <= 32
         && region.starts_with(|c: char| c.is_ascii_lowercase())
         && region
@@ -287,7 +346,13 @@ mod tests {
     #[test]
     fn a_valid_config_parses_and_its_public_form_has_no_secret() {
         let config = SesConfig::parse(&valid()).unwrap();
-        assert_eq!(config.access_key_secret.expose(), "s3cr3t");
+        let Credentials::Static {
+            access_key_secret, ..
+        } = &config.credentials
+        else {
+            panic!("static credentials expected");
+        };
+        assert_eq!(access_key_secret.expose(), "s3cr3t");
         assert_eq!(config.templates.len(), 5);
         let public = config.public_json();
         assert!(public.get(SECRET_FIELD).is_none());
@@ -310,6 +375,45 @@ mod tests {
         let mut wrong_type = valid();
         wrong_type["region"] = json!(1);
         assert_eq!(error_of(&wrong_type), "`region` must be a string");
+    }
+
+    #[test]
+    fn only_the_settings_connector_may_go_without_an_access_key() {
+        let mut keyless = valid();
+        keyless.as_object_mut().unwrap().remove("accessKeyId");
+        keyless.as_object_mut().unwrap().remove("accessKeySecret");
+        assert_eq!(error_of(&keyless), "`accessKeySecret` is required");
+        let config = SesConfig::parse_for_default_chain(&keyless).unwrap();
+        assert!(matches!(config.credentials, Credentials::DefaultChain));
+        assert!(config.public_json().get("accessKeyId").is_none());
+        // Half a key is refused either way.
+        let mut half = valid();
+        half.as_object_mut().unwrap().remove("accessKeySecret");
+        assert!(SesConfig::parse_for_default_chain(&half).is_err());
+        let mut other_half = valid();
+        other_half.as_object_mut().unwrap().remove("accessKeyId");
+        assert_eq!(
+            match SesConfig::parse_for_default_chain(&other_half) {
+                Err(ConnectorError::InvalidConfig(message)) => message,
+                other => panic!("{other:?}"),
+            },
+            "`accessKeyId` is required"
+        );
+        let keyed = SesConfig::parse_for_default_chain(&valid()).unwrap();
+        assert!(matches!(keyed.credentials, Credentials::Static { .. }));
+    }
+
+    #[test]
+    fn the_default_templates_satisfy_the_factory() {
+        let mut config = valid();
+        config["templates"] = serde_json::to_value(default_templates()).unwrap();
+        let parsed = SesConfig::parse(&config).unwrap();
+        assert_eq!(parsed.templates, default_templates());
+        let sign_in = select_template(&parsed.templates, UsageType::SignIn).unwrap();
+        assert_eq!(
+            render(&sign_in.subject, "123456"),
+            "Your sign-in code: 123456"
+        );
     }
 
     #[test]

@@ -4,6 +4,11 @@
 //!
 //! The SDK config takes credentials and region from the connector config only: no AWS profile
 //! file is read (neither `~/.aws/credentials` nor `~/.aws/config`), and FIPS/dual-stack are off.
+//! The exception is the connector from settings without an access key
+//! ([`config::Credentials::DefaultChain`]): it takes its credentials from AWS's default chain
+//! (environment variables, shared profile files, web identity token, ECS container role, EC2
+//! instance role), loaded once per region into a shared [`DefaultChain`] so that its credentials
+//! cache (and role refreshes) carries over from one message to the next.
 //! The standard endpoint overrides `AWS_ENDPOINT_URL_SESV2` and `AWS_ENDPOINT_URL` are honoured
 //! (that is how tests and local SES stand-ins are reached); an explicit `endpoint_url` given to
 //! [`SesConnector::new`] wins over them. AWS refusals become
@@ -15,12 +20,13 @@ use super::{ConnectorError, EmailConnector, EmailMessage};
 use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::BehaviorVersion;
+use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_sesv2::config::{Credentials, Region};
 use aws_sdk_sesv2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 pub use config::SesConfig;
 use config::{render, select_template};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The connector's name in logs.
@@ -32,40 +38,83 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
 pub struct SesConnector {
     config: SesConfig,
     endpoint_url: Option<String>,
+    default_chain: DefaultChain,
+}
+
+/// The SDK config of AWS's default credential chain, loaded on first use for one region and
+/// shared by every connector built with it (clones share it).
+#[derive(Clone, Default)]
+pub struct DefaultChain(Arc<tokio::sync::Mutex<Option<(String, SdkConfig)>>>);
+
+impl DefaultChain {
+    async fn sdk_config(&self, region: &str) -> SdkConfig {
+        let mut loaded = self.0.lock().await;
+        if let Some((cached_region, config)) = loaded.as_ref() {
+            if cached_region == region {
+                return config.clone();
+            }
+        }
+        // The loader's default credentials provider is the default chain.
+        let config = loader(region).load().await;
+        *loaded = Some((region.to_owned(), config.clone()));
+        config
+    }
+}
+
+/// The SDK settings every SES client shares: region, no FIPS or dual-stack, two attempts, a
+/// bound on each operation.
+fn loader(region: &str) -> aws_config::ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .use_fips(false)
+        .use_dual_stack(false)
+        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        )
 }
 
 impl SesConnector {
     /// `endpoint_url` overrides the endpoint (and the `AWS_ENDPOINT_URL*` variables); `None` for
-    /// the standard resolution.
-    pub fn new(config: SesConfig, endpoint_url: Option<String>) -> Self {
+    /// the standard resolution. `default_chain` is used only by a config without an access key.
+    pub fn new(
+        config: SesConfig,
+        endpoint_url: Option<String>,
+        default_chain: DefaultChain,
+    ) -> Self {
         Self {
             config,
             endpoint_url,
+            default_chain,
         }
     }
 
     async fn client(&self) -> aws_sdk_sesv2::Client {
-        let credentials = Credentials::new(
-            self.config.access_key_id.clone(),
-            self.config.access_key_secret.expose().to_owned(),
-            None,
-            None,
-            "connector-config",
-        );
-        let loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(self.config.region.clone()))
-            .credentials_provider(credentials)
-            .profile_files(no_profile_files())
-            .profile_name("default")
-            .use_fips(false)
-            .use_dual_stack(false)
-            .retry_config(RetryConfig::standard().with_max_attempts(2))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_timeout(OPERATION_TIMEOUT)
-                    .build(),
-            );
-        let mut config = aws_sdk_sesv2::config::Builder::from(&loader.load().await);
+        let sdk_config = match &self.config.credentials {
+            config::Credentials::Static {
+                access_key_id,
+                access_key_secret,
+            } => {
+                loader(&self.config.region)
+                    .credentials_provider(Credentials::new(
+                        access_key_id.clone(),
+                        access_key_secret.expose().to_owned(),
+                        None,
+                        None,
+                        "connector-config",
+                    ))
+                    .profile_files(no_profile_files())
+                    .profile_name("default")
+                    .load()
+                    .await
+            }
+            config::Credentials::DefaultChain => {
+                self.default_chain.sdk_config(&self.config.region).await
+            }
+        };
+        let mut config = aws_sdk_sesv2::config::Builder::from(&sdk_config);
         if let Some(url) = &self.endpoint_url {
             // On the client config, so it wins over the `AWS_ENDPOINT_URL*` variables.
             config = config.endpoint_url(url.clone());
