@@ -172,6 +172,12 @@ pub const PROVIDER_APPLICATIONS_FILE: Key = Key {
     default: None,
     doc: "JSON file registering further applications at the embedded provider.",
 };
+pub const PROVIDER_API_RESOURCES: Key = Key {
+    toml: "provider.api_resources",
+    env: "PROVIDER_API_RESOURCES",
+    default: None,
+    doc: "JSON file of API resources (RFC 8707) registered at the embedded provider on start.",
+};
 pub const LOG_FILTER: Key = Key {
     toml: "log.filter",
     env: "RUST_LOG",
@@ -213,6 +219,7 @@ pub const ALL: &[Key] = &[
     PROVIDER_ADMIN_EMAILS,
     PROVIDER_APPLICATIONS_FILE,
     PROVIDER_SECRETS_KEY_FILE,
+    PROVIDER_API_RESOURCES,
     LOG_FILTER,
     LOG_FORMAT,
 ];

@@ -43,6 +43,8 @@ pub struct ProviderSettings {
     pub applications_file: Option<PathBuf>,
     /// Key file for connector secrets; `None` in DEV means "generate in the data directory".
     pub secrets_key_file: Option<PathBuf>,
+    /// JSON file of API resources to register on start.
+    pub api_resources: Option<PathBuf>,
 }
 
 impl ProviderSettings {
@@ -234,6 +236,9 @@ pub fn load(
     let secrets_key_file = read.parse_optional(&keys::PROVIDER_SECRETS_KEY_FILE, |text| {
         Ok::<_, String>(PathBuf::from(text))
     });
+    let api_resources = read.parse_optional(&keys::PROVIDER_API_RESOURCES, |text| {
+        Ok::<_, String>(PathBuf::from(text))
+    });
     let filter = read.parse(&keys::LOG_FILTER, |text| {
         tracing_subscriber::EnvFilter::try_new(text)
             .map(|_| text.to_owned())
@@ -334,6 +339,7 @@ pub fn load(
             admin_emails,
             applications_file,
             secrets_key_file,
+            api_resources,
         },
         data_dir,
         log: LogSettings { filter, format },

@@ -6,7 +6,7 @@
 //! `experience/` renders the sign-in pages; `connectors/` delivers email (the stored connector:
 //! AWS SES or the dev mailbox); `management/` is the Management API (`/api`);
 //! `sign_in_experience` holds the sign-up/sign-in rules; `secrets` seals connector secrets at
-//! rest; `keys` signs tokens.
+//! rest; `keys` signs tokens; `resources` is the registry of API resources (RFC 8707).
 
 pub mod clients;
 pub mod connectors;
@@ -16,6 +16,7 @@ pub mod keys;
 pub mod management;
 pub mod protocol;
 pub mod random;
+pub mod resources;
 pub mod secrets;
 pub mod sign_in_experience;
 pub mod store;
@@ -74,6 +75,8 @@ pub struct ProviderInner {
     pub connectors: Connectors,
     /// Serialises read-modify-write of the sign-in experience document.
     pub sign_in_experience_writes: tokio::sync::Mutex<()>,
+    /// The API resources access tokens may be issued for.
+    pub resources: resources::ApiResources,
 }
 
 /// How the provider treats connector secrets and reaches SES.
@@ -107,6 +110,8 @@ pub enum ProviderError {
     Secrets(#[from] secrets::SecretsError),
     #[error("provider connectors: {0}")]
     Connectors(#[from] connectors::ConnectorError),
+    #[error("provider API resources: {0}")]
+    Resources(#[from] resources::ResourceError),
 }
 
 impl Provider {
@@ -145,6 +150,13 @@ impl Provider {
         );
         connectors.seed().await?;
         sign_in_experience::seed(store.as_ref()).await?;
+        let resources = resources::ApiResources::new(
+            store.clone(),
+            clock.clone(),
+            management::RESOURCE,
+            management::auth::ALL_SCOPE,
+        );
+        resources.seed(&[]).await?;
         Ok(Self(Arc::new(ProviderInner {
             config,
             store,
@@ -153,6 +165,7 @@ impl Provider {
             clients,
             connectors,
             sign_in_experience_writes: tokio::sync::Mutex::new(()),
+            resources,
         })))
     }
 
@@ -207,8 +220,13 @@ pub async fn start(
         secrets: secrets::from_settings(settings)?,
         ses_endpoint_url: None,
     };
+    let api_resources = match &settings.provider.api_resources {
+        Some(path) => resources::read_seed_file(path).map_err(resources::ResourceError::Invalid)?,
+        None => Vec::new(),
+    };
     let provider =
         Provider::with_options(config, store.clone(), clock.clone(), clients, options).await?;
+    provider.resources.seed(&api_resources).await?;
     let listener = tokio::net::TcpListener::bind(settings.provider.addr).await?;
     tracing::info!(
         address = %settings.provider.addr,

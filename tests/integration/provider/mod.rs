@@ -4,3 +4,4 @@ mod codes;
 mod harness;
 mod interop;
 mod oidc;
+mod tokens;
