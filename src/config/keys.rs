@@ -208,6 +208,12 @@ pub const PROVIDER_SES_CONFIGURATION_SET: Key = Key {
     default: None,
     doc: "Optional SES configuration set for the messages.",
 };
+pub const PROVIDER_API_RESOURCES: Key = Key {
+    toml: "provider.api_resources",
+    env: "PROVIDER_API_RESOURCES",
+    default: None,
+    doc: "JSON file of API resources (RFC 8707) registered at the embedded provider on start.",
+};
 pub const LOG_FILTER: Key = Key {
     toml: "log.filter",
     env: "RUST_LOG",
@@ -255,6 +261,7 @@ pub const ALL: &[Key] = &[
     PROVIDER_SES_ACCESS_KEY_ID,
     PROVIDER_SES_ACCESS_KEY_SECRET,
     PROVIDER_SES_CONFIGURATION_SET,
+    PROVIDER_API_RESOURCES,
     LOG_FILTER,
     LOG_FORMAT,
 ];

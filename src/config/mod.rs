@@ -46,6 +46,8 @@ pub struct ProviderSettings {
     /// The email connector stored at start (`PROVIDER_EMAIL_CONNECTOR`); `None`: the dev mailbox
     /// on first start in DEV, and no connector from settings in PROD.
     pub email_connector: Option<EmailConnectorSetting>,
+    /// JSON file of API resources to register on start.
+    pub api_resources: Option<PathBuf>,
 }
 
 /// The email connector chosen in the settings.
@@ -265,6 +267,9 @@ pub fn load(
         Ok::<_, String>(PathBuf::from(text))
     });
     let email_connector = read_email_connector(&mut read, mode, secrets_key_file.is_some());
+    let api_resources = read.parse_optional(&keys::PROVIDER_API_RESOURCES, |text| {
+        Ok::<_, String>(PathBuf::from(text))
+    });
     let filter = read.parse(&keys::LOG_FILTER, |text| {
         tracing_subscriber::EnvFilter::try_new(text)
             .map(|_| text.to_owned())
@@ -366,6 +371,7 @@ pub fn load(
             applications_file,
             secrets_key_file,
             email_connector,
+            api_resources,
         },
         data_dir,
         log: LogSettings { filter, format },

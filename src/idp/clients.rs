@@ -1,13 +1,25 @@
 //! The applications registered at the provider: the app itself (from settings), the Management API
 //! machine-to-machine client, and any listed in `PROVIDER_APPLICATIONS_FILE`. Redirect URIs are
-//! matched exactly, as registered; secrets are compared in constant time.
+//! matched exactly, as registered. Client authentication ([`Clients::authenticate`]) takes the
+//! same path for an unknown client id as for a wrong secret: SHA-256 digests of the presented and
+//! the stored secret (a fixed dummy for an unknown id) compared in constant time.
 
 use crate::secret::Secret;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;
-use subtle::ConstantTimeEq;
+use subtle::{Choice, ConstantTimeEq};
 use url::Url;
+
+/// What an unknown client's presented secret is compared with, so that the work is the same as
+/// for a known one. Matching it authenticates nobody (the id is still unknown).
+const UNKNOWN_CLIENT_SECRET: &str = "no-such-client:6f1d0c2e9b7a4e58a3c1d2f0b9e8a7c6";
+
+/// Fixed-length form of a secret: comparing digests takes the same time whatever the lengths.
+fn secret_digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -54,8 +66,9 @@ impl Application {
             .any(|registered| registered == uri)
     }
 
+    /// Constant-time comparison of fixed-length digests.
     pub fn secret_matches(&self, presented: &str) -> bool {
-        bool::from(self.secret.expose().as_bytes().ct_eq(presented.as_bytes()))
+        bool::from(secret_digest(self.secret.expose()).ct_eq(&secret_digest(presented)))
     }
 }
 
@@ -94,6 +107,20 @@ impl Clients {
 
     pub fn get(&self, id: &str) -> Option<&Application> {
         self.0.get(id)
+    }
+
+    /// The application `id` if `secret` is its secret (RFC 6749 §2.3.1). An unknown id and a
+    /// wrong secret take the same path and the same work, and both yield `None`.
+    pub fn authenticate(&self, id: &str, secret: &str) -> Option<&Application> {
+        let client = self.0.get(id);
+        let stored = client.map_or(UNKNOWN_CLIENT_SECRET, |client| client.secret.expose());
+        let matches = secret_digest(stored).ct_eq(&secret_digest(secret));
+        let known = Choice::from(u8::from(client.is_some()));
+        if bool::from(matches & known) {
+            client
+        } else {
+            None
+        }
     }
 }
 
@@ -183,5 +210,16 @@ mod tests {
         );
         assert!(clients.get("web").unwrap().secret_matches("y"));
         assert!(!clients.get("web").unwrap().secret_matches("y "));
+    }
+
+    #[test]
+    fn authenticate_needs_a_known_id_and_its_secret() {
+        let clients = Clients::load(vec![app("a")], None).unwrap();
+        assert_eq!(clients.authenticate("a", "s").map(|c| c.id.as_str()), Some("a"));
+        assert!(clients.authenticate("a", "s ").is_none());
+        assert!(clients.authenticate("a", "").is_none());
+        assert!(clients.authenticate("b", "s").is_none());
+        // The dummy an unknown id is compared with authenticates nobody.
+        assert!(clients.authenticate("b", UNKNOWN_CLIENT_SECRET).is_none());
     }
 }

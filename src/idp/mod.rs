@@ -12,7 +12,7 @@
 //! `experience/` renders the sign-in pages; `connectors/` delivers email (the stored connector:
 //! AWS SES or the dev mailbox); `management/` is the Management API (`/api`);
 //! `sign_in_experience` holds the sign-up/sign-in rules; `secrets` seals connector secrets at
-//! rest; `keys` signs tokens.
+//! rest; `keys` signs tokens; `resources` is the registry of API resources (RFC 8707).
 
 pub mod clients;
 pub mod connectors;
@@ -22,6 +22,7 @@ pub mod keys;
 pub mod management;
 pub mod protocol;
 pub mod random;
+pub mod resources;
 pub mod secrets;
 pub mod setup;
 pub mod sign_in_experience;
@@ -89,6 +90,8 @@ pub struct ProviderInner {
     pub clients: Clients,
     /// The stored connectors; sign-in codes go through its current Email connector.
     pub connectors: Connectors,
+    /// The API resources access tokens may be issued for.
+    pub resources: resources::ApiResources,
 }
 
 /// How the provider treats connector secrets and reaches SES.
@@ -122,6 +125,8 @@ pub enum ProviderError {
     Secrets(#[from] secrets::SecretsError),
     #[error("provider connectors: {0}")]
     Connectors(#[from] connectors::ConnectorError),
+    #[error("provider API resources: {0}")]
+    Resources(#[from] resources::ResourceError),
 }
 
 impl Provider {
@@ -161,6 +166,13 @@ impl Provider {
         );
         connectors.seed().await?;
         sign_in_experience::seed(store.as_ref()).await?;
+        let resources = resources::ApiResources::new(
+            store.clone(),
+            clock.clone(),
+            management::RESOURCE,
+            management::auth::ALL_SCOPE,
+        );
+        resources.seed(&[]).await?;
         Ok(Self(Arc::new(ProviderInner {
             config,
             store,
@@ -168,6 +180,7 @@ impl Provider {
             keys,
             clients,
             connectors,
+            resources,
         })))
     }
 
@@ -223,6 +236,21 @@ pub async fn start(
         secrets: secrets::from_settings(settings)?,
         ses_endpoint_url: None,
     };
+    let mut api_resources = match &settings.provider.api_resources {
+        Some(path) => resources::read_seed_file(path).map_err(resources::ResourceError::Invalid)?,
+        None => Vec::new(),
+    };
+    // The resources the app itself asks for at sign-in (`LOGTO_RESOURCES`) exist here too.
+    for indicator in &settings.logto.resources {
+        if !api_resources.iter().any(|listed| &listed.indicator == indicator) {
+            api_resources.push(resources::NewResource {
+                name: indicator.clone(),
+                indicator: indicator.clone(),
+                access_token_ttl: None,
+                scopes: Vec::new(),
+            });
+        }
+    }
     let provider =
         Provider::with_options(config, store.clone(), clock.clone(), clients, options).await?;
     let email = settings.provider.email_connector.as_ref();
@@ -241,6 +269,7 @@ pub async fn start(
         tracing::warn!(connector = %active, "{message}");
     }
     setup::invite(&provider, settings.logto.base()).await?;
+    provider.resources.seed(&api_resources).await?;
     let listener = tokio::net::TcpListener::bind(settings.provider.addr).await?;
     if provider.config.development() {
         tracing::info!(

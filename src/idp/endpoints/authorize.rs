@@ -37,7 +37,18 @@ pub async fn authorize_post(
 
 async fn authorize(provider: &Provider, headers: &HeaderMap, raw: &[u8]) -> Response {
     let pairs = url::form_urlencoded::parse(raw).into_owned().collect();
-    let params = match validate(&RawAuthorizeRequest(pairs), &provider.clients) {
+    let resources = match provider.resources.snapshot().await {
+        Ok(resources) => resources,
+        Err(error) => {
+            tracing::error!(%error, "reading the API resources failed");
+            return html::error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The sign-in request could not be checked. Please try again.",
+            );
+        }
+    };
+    let params = match validate(&RawAuthorizeRequest(pairs), &provider.clients, &resources) {
         Ok(params) => params,
         Err(AuthorizeFailure::Page(problem)) => {
             return html::error_page(

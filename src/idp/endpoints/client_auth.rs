@@ -1,9 +1,13 @@
-//! Client authentication at the token and revocation endpoints (RFC 6749 §2.3.1):
-//! `client_secret_basic` (credentials url-decoded) or `client_secret_post`, never both.
+//! Client authentication at the token and revocation endpoints (RFC 6749 §2.3.1): reads the
+//! presented credentials — `client_secret_basic` (credentials url-decoded) or
+//! `client_secret_post`, never both — and verifies them through the grants' shared phase, which
+//! treats an unknown client and a wrong secret alike.
 
 use crate::idp::clients::Application;
 use crate::idp::protocol::error::OAuthError;
+use crate::idp::protocol::grants::{self, ClientCredentials};
 use crate::idp::Provider;
+use crate::secret::Secret;
 use axum::http::{header, HeaderMap};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -14,6 +18,14 @@ pub fn authenticate<'p>(
     headers: &HeaderMap,
     form: &[(String, String)],
 ) -> Result<&'p Application, OAuthError> {
+    grants::authenticate(&provider.clients, &credentials(headers, form)?)
+}
+
+/// The credentials the request presents (not yet verified).
+pub fn credentials(
+    headers: &HeaderMap,
+    form: &[(String, String)],
+) -> Result<ClientCredentials, OAuthError> {
     let form_value = |name: &str| {
         form.iter()
             .find(|(k, _)| k == name)
@@ -43,15 +55,10 @@ pub fn authenticate<'p>(
             ));
         }
     }
-    let client = provider
-        .clients
-        .get(&id)
-        .ok_or_else(|| invalid("client authentication failed"))?;
-    if client.secret_matches(&secret) {
-        Ok(client)
-    } else {
-        Err(invalid("client authentication failed"))
-    }
+    Ok(ClientCredentials {
+        id,
+        secret: Secret::new(secret),
+    })
 }
 
 fn decode_basic(encoded: &str) -> Result<(String, String), OAuthError> {

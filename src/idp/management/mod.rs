@@ -58,12 +58,13 @@
 pub mod auth;
 mod connectors;
 pub mod error;
+mod resources;
 mod sign_in_exp;
 
 use super::Provider;
 use axum::body::Bytes;
 use axum::http::{header, HeaderValue};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::Router;
 use error::ApiError;
 use serde_json::{Map, Value};
@@ -92,6 +93,21 @@ pub fn routes(provider: Provider) -> Router<Provider> {
                 .delete(connectors::delete),
         )
         .route("/connectors/{id}/test", post(connectors::test))
+        .route("/resources", get(resources::list).post(resources::create))
+        .route(
+            "/resources/{id}",
+            get(resources::get)
+                .patch(resources::update)
+                .delete(resources::delete),
+        )
+        .route(
+            "/resources/{id}/scopes",
+            get(resources::scopes).post(resources::create_scope),
+        )
+        .route(
+            "/resources/{id}/scopes/{scope_id}",
+            patch(resources::update_scope).delete(resources::delete_scope),
+        )
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             provider,

@@ -1,12 +1,14 @@
 //! The authorization request (OIDC Core §3.1.2.1 with Logto's extra parameters): parsed once
 //! from the raw query, then checked by small named functions in protocol order. Problems found
 //! before the client and redirect URI are trusted render an error page; later ones are sent back
-//! to the client's redirect URI.
+//! to the client's redirect URI. Resource indicators (RFC 8707 §2) are checked against the
+//! registry of API resources.
 
 use super::error::OAuthError;
 use super::pkce;
 use super::records::AuthorizationParams;
 use crate::idp::clients::{ApplicationType, Clients};
+use crate::idp::resources::ResourceRegistry;
 
 /// Scopes the provider knows; others are ignored, as node-oidc-provider does.
 pub const SUPPORTED_SCOPES: &[&str] = &[
@@ -92,10 +94,12 @@ impl RawAuthorizeRequest {
     }
 }
 
-/// Runs every check in order and returns the validated parameters.
+/// Runs every check in order and returns the validated parameters. `resources` is a snapshot of
+/// the registered API resources.
 pub fn validate(
     raw: &RawAuthorizeRequest,
     clients: &Clients,
+    resources: &ResourceRegistry,
 ) -> Result<AuthorizationParams, AuthorizeFailure> {
     let client_id = check_client(raw, clients).map_err(AuthorizeFailure::Page)?;
     let redirect_uri =
@@ -114,6 +118,7 @@ pub fn validate(
     let duplicate = |error: UntrustedRedirect| fail(OAuthError::InvalidRequest(error.message()));
     check_response_type(raw.single("response_type").map_err(duplicate)?).map_err(fail)?;
     let scopes = check_scope(raw.single("scope").map_err(duplicate)?).map_err(fail)?;
+    let resource_indicators = check_resource(raw.all("resource"), resources).map_err(fail)?;
     let code_challenge = check_pkce(
         raw.single("code_challenge").map_err(duplicate)?,
         raw.single("code_challenge_method").map_err(duplicate)?,
@@ -139,7 +144,7 @@ pub fn validate(
         prompt_none: prompt.none,
         login_hint,
         first_screen,
-        resources: raw.all("resource"),
+        resources: resource_indicators,
     })
 }
 
@@ -202,6 +207,23 @@ fn check_scope(value: Option<&str>) -> Result<Vec<String>, OAuthError> {
         }
     }
     Ok(scopes)
+}
+
+/// RFC 8707 §2: every `resource` must name a registered API resource, else `invalid_target`.
+fn check_resource(
+    requested: Vec<String>,
+    resources: &ResourceRegistry,
+) -> Result<Vec<String>, OAuthError> {
+    if requested
+        .iter()
+        .all(|indicator| resources.by_indicator(indicator).is_some())
+    {
+        Ok(requested)
+    } else {
+        Err(OAuthError::InvalidTarget(
+            "resource indicator is missing, or unknown".to_owned(),
+        ))
+    }
 }
 
 fn check_pkce(challenge: Option<&str>, method: Option<&str>) -> Result<String, OAuthError> {
@@ -300,6 +322,24 @@ mod tests {
         .unwrap()
     }
 
+    fn resources() -> ResourceRegistry {
+        let mut registry = ResourceRegistry::default();
+        for indicator in ["https://api.example", "https://api2.example"] {
+            registry
+                .create(
+                    crate::idp::resources::NewResource {
+                        name: "API".to_owned(),
+                        indicator: indicator.to_owned(),
+                        access_token_ttl: None,
+                        scopes: vec![],
+                    },
+                    0,
+                )
+                .unwrap();
+        }
+        registry
+    }
+
     fn request(overrides: &[(&str, Option<&str>)]) -> RawAuthorizeRequest {
         let mut pairs: Vec<(String, String)> = [
             ("client_id", "app"),
@@ -333,7 +373,7 @@ mod tests {
 
     #[test]
     fn a_valid_request_passes_and_unknown_scopes_are_dropped() {
-        let params = validate(&request(&[]), &clients()).unwrap();
+        let params = validate(&request(&[]), &clients(), &resources()).unwrap();
         assert_eq!(params.scopes, ["openid", "offline_access", "profile"]);
         assert!(params.prompt_consent);
         assert_eq!(params.state.as_deref(), Some("st"));
@@ -367,7 +407,7 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                validate(&request(&overrides), &clients()),
+                validate(&request(&overrides), &clients(), &resources()),
                 Err(AuthorizeFailure::Page(expected))
             );
         }
@@ -376,27 +416,30 @@ mod tests {
     #[test]
     fn pkce_is_required_and_s256_only() {
         assert_eq!(
-            redirect_error(validate(&request(&[("code_challenge", None)]), &clients())),
+            redirect_error(validate(&request(&[("code_challenge", None)]), &clients(), &resources())),
             "invalid_request"
         );
         assert_eq!(
             redirect_error(validate(
                 &request(&[("code_challenge_method", Some("plain"))]),
-                &clients()
+                &clients(),
+                &resources()
             )),
             "invalid_request"
         );
         assert_eq!(
             redirect_error(validate(
                 &request(&[("code_challenge_method", None)]),
-                &clients()
+                &clients(),
+                &resources()
             )),
             "invalid_request"
         );
         assert_eq!(
             redirect_error(validate(
                 &request(&[("code_challenge", Some("short"))]),
-                &clients()
+                &clients(),
+                &resources()
             )),
             "invalid_request"
         );
@@ -404,7 +447,7 @@ mod tests {
 
     #[test]
     fn other_checks_redirect_with_state() {
-        let result = validate(&request(&[("response_type", Some("token"))]), &clients());
+        let result = validate(&request(&[("response_type", Some("token"))]), &clients(), &resources());
         match result {
             Err(AuthorizeFailure::Redirect(error)) => {
                 assert_eq!(error.state.as_deref(), Some("st"));
@@ -416,21 +459,24 @@ mod tests {
         assert_eq!(
             redirect_error(validate(
                 &request(&[("scope", Some("profile"))]),
-                &clients()
+                &clients(),
+                &resources()
             )),
             "invalid_scope"
         );
         assert_eq!(
             redirect_error(validate(
                 &request(&[("prompt", Some("none login"))]),
-                &clients()
+                &clients(),
+                &resources()
             )),
             "invalid_request"
         );
         assert_eq!(
             redirect_error(validate(
                 &request(&[("first_screen", Some("elsewhere"))]),
-                &clients()
+                &clients(),
+                &resources()
             )),
             "invalid_request"
         );
@@ -441,7 +487,7 @@ mod tests {
         let mut raw = request(&[]);
         raw.0.push(("client_id".to_owned(), "app".to_owned()));
         assert!(matches!(
-            validate(&raw, &clients()),
+            validate(&raw, &clients(), &resources()),
             Err(AuthorizeFailure::Page(
                 UntrustedRedirect::DuplicateParameter(_)
             ))
@@ -451,6 +497,30 @@ mod tests {
             .push(("resource".to_owned(), "https://api.example".to_owned()));
         raw.0
             .push(("resource".to_owned(), "https://api2.example".to_owned()));
-        assert_eq!(validate(&raw, &clients()).unwrap().resources.len(), 2);
+        assert_eq!(validate(&raw, &clients(), &resources()).unwrap().resources.len(), 2);
+    }
+
+    #[test]
+    fn an_unregistered_resource_is_invalid_target_sent_to_the_client() {
+        let mut raw = request(&[]);
+        raw.0
+            .push(("resource".to_owned(), "https://api.example".to_owned()));
+        raw.0
+            .push(("resource".to_owned(), "https://evil.example/api".to_owned()));
+        match validate(&raw, &clients(), &resources()) {
+            Err(AuthorizeFailure::Redirect(error)) => {
+                assert_eq!(error.error.error_code(), "invalid_target");
+                assert_eq!(error.state.as_deref(), Some("st"));
+                assert_eq!(error.redirect_uri, CALLBACK);
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut raw = request(&[]);
+        raw.0
+            .push(("resource".to_owned(), "https://api.example".to_owned()));
+        assert_eq!(
+            validate(&raw, &clients(), &resources()).unwrap().resources,
+            ["https://api.example"]
+        );
     }
 }

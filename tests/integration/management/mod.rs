@@ -5,5 +5,6 @@
 mod auth;
 mod connectors;
 pub mod harness;
+mod resources;
 mod sign_in_exp;
 mod ui;

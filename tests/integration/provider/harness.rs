@@ -298,6 +298,40 @@ impl Harness {
             router,
         }
     }
+}
+
+pub const OTHER_APP_ID: &str = "other-web-app";
+pub const OTHER_APP_SECRET: &str = "other-web-secret";
+
+impl Harness {
+    /// A harness whose provider also registers a second web app ([`OTHER_APP_ID`]) with the same
+    /// redirect URI as the first.
+    pub async fn with_other_web_app() -> Self {
+        let h = Self::new().await;
+        let mut applications = vec![Application {
+            id: OTHER_APP_ID.to_owned(),
+            secret: Secret::new(OTHER_APP_SECRET),
+            name: "Other web".to_owned(),
+            kind: ApplicationType::Traditional,
+            redirect_uris: vec![CALLBACK.to_owned()],
+            post_logout_redirect_uris: vec![],
+        }];
+        for id in [APP_ID, M2M_ID] {
+            applications.push(h.provider.clients.get(id).unwrap().clone());
+        }
+        let clients = Clients::load(applications, None).unwrap();
+        let config = h.provider.config.clone();
+        let provider = Provider::new(config, h.store.clone(), h.clock.clone(), clients)
+            .await
+            .unwrap();
+        let router = provider.router();
+        Self {
+            clock: h.clock,
+            store: h.store,
+            provider,
+            router,
+        }
+    }
 
     /// A Management API token of the machine-to-machine app (`all` scope).
     pub async fn management_token(&self) -> String {
@@ -313,5 +347,50 @@ impl Harness {
         let reply = self.send(None, request).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         reply.json()["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Registers an API resource (as the Management API would) with the given scopes.
+    pub async fn register_resource(
+        &self,
+        indicator: &str,
+        access_token_ttl: u64,
+        scopes: &[&str],
+    ) -> leptos_logto::idp::resources::ApiResource {
+        use leptos_logto::idp::resources::{NewResource, NewScope};
+        let new = NewResource {
+            name: format!("API {indicator}"),
+            indicator: indicator.to_owned(),
+            access_token_ttl: Some(access_token_ttl),
+            scopes: scopes
+                .iter()
+                .map(|name| NewScope {
+                    name: (*name).to_owned(),
+                    description: None,
+                })
+                .collect(),
+        };
+        self.provider
+            .resources
+            .modify(|registry, now| registry.create(new.clone(), now))
+            .await
+            .unwrap()
+    }
+
+    /// A token request with `authorization` (e.g. [`basic`]) and the form `pairs`.
+    pub async fn token_request(&self, authorization: Option<&str>, pairs: &[(&str, &str)]) -> Reply {
+        let mut request = Request::post("/oidc/token")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(authorization) = authorization {
+            request = request.header(header::AUTHORIZATION, authorization);
+        }
+        self.send(None, request.body(Body::from(form(pairs))).unwrap())
+            .await
+    }
+
+    /// Signs a new user in (with `extra` authorization parameters) and returns the code.
+    pub async fn code_for(&self, email: &str, extra: &[(&str, &str)]) -> String {
+        let mut browser = Browser::default();
+        let done = self.sign_in(&mut browser, email, extra).await;
+        done.location_param("code").expect("a code")
     }
 }

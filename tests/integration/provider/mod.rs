@@ -7,3 +7,4 @@ mod interop;
 mod oidc;
 mod production;
 mod races;
+mod tokens;
