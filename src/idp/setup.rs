@@ -172,9 +172,8 @@ async fn page(State(provider): State<Provider>, Query(query): Query<SetupQuery>)
         Ok(None) => return invalid(),
         Err(error) => return failed(&error),
     };
-    let app = match serde_json::from_value(record.payload.clone()) {
-        Ok(Payload::Invitation { app }) => app,
-        _ => return invalid(),
+    let Ok(Payload::Invitation { app }) = serde_json::from_value(record.payload.clone()) else {
+        return invalid();
     };
     if record.consumed_at.is_some() {
         return html::message_page(

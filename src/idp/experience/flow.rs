@@ -25,12 +25,6 @@ pub struct Interaction {
     expires_at: u64,
 }
 
-impl Interaction {
-    pub fn record(&self) -> &InteractionRecord {
-        &self.record
-    }
-}
-
 /// The interaction named by `cookie` (the interaction cookie's value), if it is still live.
 pub async fn find(
     provider: &Provider,
@@ -210,8 +204,8 @@ pub async fn resend(
 enum Sent {
     /// A new code went out (or, for an unknown address with sign-up off, seemed to).
     Delivered,
-    /// Nothing sent: this address got a code for this interaction `wait` seconds too recently,
-    /// and that code stays valid (the store's decision).
+    /// Nothing sent: this interaction sent this address a code less than `RESEND_AFTER` seconds
+    /// ago (`wait` seconds are left), and that code stays valid. The store's decision.
     TooSoon { wait: u64 },
     /// Nothing sent: the recipient's send limit is reached.
     RateLimited,

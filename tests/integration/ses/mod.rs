@@ -2,7 +2,7 @@
 //! test sends, AWS refusals, sign-in codes through a saved SES connector, and the secret never
 //! appearing in responses, logs or the database file while sending keeps working.
 
-mod moto;
+pub(crate) mod moto;
 
 use crate::management::harness::*;
 use http::{Method, StatusCode};
