@@ -154,7 +154,9 @@ async fn update_keys(
         change(&mut stored)?;
         match current {
             Some(value) if stored.keys.len() == before => Ok(value),
-            _ => serde_json::to_value(&stored).map_err(|error| KeyError::Corrupt(error.to_string())),
+            _ => {
+                serde_json::to_value(&stored).map_err(|error| KeyError::Corrupt(error.to_string()))
+            }
         }
     })
     .await?;

@@ -242,7 +242,10 @@ pub async fn start(
     };
     // The resources the app itself asks for at sign-in (`LOGTO_RESOURCES`) exist here too.
     for indicator in &settings.logto.resources {
-        if !api_resources.iter().any(|listed| &listed.indicator == indicator) {
+        if !api_resources
+            .iter()
+            .any(|listed| &listed.indicator == indicator)
+        {
             api_resources.push(resources::NewResource {
                 name: indicator.clone(),
                 indicator: indicator.clone(),

@@ -216,8 +216,7 @@ impl ResourceRegistry {
     pub fn create(&mut self, new: NewResource, now_ms: i64) -> Result<ApiResource, ResourceError> {
         let name = check_name(&new.name)?;
         let indicator = check_indicator(&new.indicator)?;
-        let access_token_ttl =
-            check_ttl(new.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL))?;
+        let access_token_ttl = check_ttl(new.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL))?;
         if self.by_indicator(&indicator).is_some() {
             return Err(ResourceError::IndicatorInUse(indicator));
         }
@@ -498,7 +497,8 @@ impl ApiResources {
                 .unwrap_or_default()
                 .with_builtin(&self.builtin);
             outcome = Some(change(&mut registry, now_ms)?);
-            serde_json::to_value(&registry).map_err(|error| ResourceError::Corrupt(error.to_string()))
+            serde_json::to_value(&registry)
+                .map_err(|error| ResourceError::Corrupt(error.to_string()))
         })
         .await?;
         outcome.ok_or_else(|| ResourceError::Corrupt("the registry was not changed".to_owned()))
@@ -728,7 +728,11 @@ mod tests {
         let seeds = read_seed_file(&path).unwrap();
         assert_eq!(seeds[0].access_token_ttl, Some(600));
         assert_eq!(seeds[0].scopes[0].name, "read:orders");
-        std::fs::write(&path, r#"[{"name":"x","indicator":"https://a.example","ttl":1}]"#).unwrap();
+        std::fs::write(
+            &path,
+            r#"[{"name":"x","indicator":"https://a.example","ttl":1}]"#,
+        )
+        .unwrap();
         assert!(read_seed_file(&path).is_err());
     }
 }

@@ -48,7 +48,8 @@ pub async fn sign_in(
     may_create: bool,
     now_ms: i64,
 ) -> Result<Option<User>, StoreError> {
-    let listed_admin = matches!(policy, AdminPolicy::Listed(emails) if emails.iter().any(|a| a == email));
+    let listed_admin =
+        matches!(policy, AdminPolicy::Listed(emails) if emails.iter().any(|a| a == email));
     let existing = match store.find_user_by_email(email).await? {
         Some(user) => user,
         None if may_create => {

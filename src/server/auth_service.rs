@@ -43,9 +43,11 @@ impl AuthService {
         let base = settings.logto.base();
         let (endpoint, mailbox_url) = match &settings.logto.endpoint {
             Some(endpoint) => (endpoint.clone(), None),
+            // The embedded provider's dev mailbox exists only in development.
             None => (
                 settings.provider.base_url.clone(),
-                Some(format!("{}/dev/mailbox", settings.provider.base())),
+                (settings.site.mode == crate::config::RunMode::Dev)
+                    .then(|| format!("{}/dev/mailbox", settings.provider.base())),
             ),
         };
         let parse =

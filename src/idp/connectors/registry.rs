@@ -230,7 +230,8 @@ impl Connectors {
         update_document(self.store.as_ref(), DOCUMENT, |current| {
             let mut stored = parse(current)?;
             outcome = Some(change(&mut stored)?);
-            serde_json::to_value(&stored).map_err(|error| ConnectorError::Corrupt(error.to_string()))
+            serde_json::to_value(&stored)
+                .map_err(|error| ConnectorError::Corrupt(error.to_string()))
         })
         .await?;
         outcome.ok_or_else(|| ConnectorError::Corrupt("the connectors were not changed".to_owned()))
@@ -248,7 +249,9 @@ impl Connectors {
         })
         .map_err(|error| ConnectorError::Corrupt(error.to_string()))?;
         if self.store.put_document_if(DOCUMENT, &initial, None).await? {
-            tracing::info!("no connectors yet: email goes to the development mailbox (/dev/mailbox)");
+            tracing::info!(
+                "no connectors yet: email goes to the development mailbox (/dev/mailbox)"
+            );
         }
         Ok(())
     }

@@ -156,11 +156,7 @@ pub async fn upsert_replaces_and_resets_consumed(store: &SharedStore) {
 pub async fn expiry_is_exact_at_expires_at(store: &SharedStore) {
     let expires_at = NOW + 10;
     store
-        .upsert(
-            Kind::AuthorizationCode,
-            "vc-1",
-            record(expires_at),
-        )
+        .upsert(Kind::AuthorizationCode, "vc-1", record(expires_at))
         .await
         .unwrap();
 
@@ -395,24 +391,51 @@ pub async fn destroy_by_key_removes_that_kind_and_key_only(store: &SharedStore) 
         .await
         .unwrap();
     assert_eq!(
-        store.find(Kind::Session, "a-1", NOW).await.unwrap().unwrap().key.as_deref(),
+        store
+            .find(Kind::Session, "a-1", NOW)
+            .await
+            .unwrap()
+            .unwrap()
+            .key
+            .as_deref(),
         Some("group-a"),
         "the key is stored"
     );
-    assert_eq!(store.destroy_by_key(Kind::Session, "group-a").await.unwrap(), 2);
+    assert_eq!(
+        store
+            .destroy_by_key(Kind::Session, "group-a")
+            .await
+            .unwrap(),
+        2
+    );
     assert!(!exists(store, Kind::Session, "a-2").await);
-    assert!(exists(store, Kind::Session, "b-1").await, "another key is kept");
-    assert!(exists(store, Kind::Grant, "g-a").await, "another kind is kept");
+    assert!(
+        exists(store, Kind::Session, "b-1").await,
+        "another key is kept"
+    );
+    assert!(
+        exists(store, Kind::Grant, "g-a").await,
+        "another kind is kept"
+    );
 }
 
 pub async fn any_user_with_role_finds_a_role(store: &SharedStore) {
-    assert!(!store.any_user_with_role("admin").await.unwrap(), "no users");
+    assert!(
+        !store.any_user_with_role("admin").await.unwrap(),
+        "no users"
+    );
     let mut bob = user("bob000000001", Some("bob@example.com"));
     bob.roles = vec!["editor".to_owned()];
     store.create_user(&bob).await.unwrap();
     assert!(!store.any_user_with_role("admin").await.unwrap());
-    assert!(!store.any_user_with_role("edit").await.unwrap(), "whole names only");
-    store.record_sign_in("bob000000001", 1, Some("admin")).await.unwrap();
+    assert!(
+        !store.any_user_with_role("edit").await.unwrap(),
+        "whole names only"
+    );
+    store
+        .record_sign_in("bob000000001", 1, Some("admin"))
+        .await
+        .unwrap();
     assert!(store.any_user_with_role("admin").await.unwrap());
 }
 
@@ -743,7 +766,11 @@ async fn check(store: &SharedStore, mac: &str, now: u64) -> CodeCheck {
 }
 
 pub async fn check_code_counts_and_consumes(store: &SharedStore) {
-    assert_eq!(check(store, "right", NOW).await, CodeCheck::Missing, "none yet");
+    assert_eq!(
+        check(store, "right", NOW).await,
+        CodeCheck::Missing,
+        "none yet"
+    );
     admitted(store, "i-1", "a@example.com", "right").await;
     assert_eq!(
         check(store, "wrong", NOW).await,
@@ -811,7 +838,13 @@ pub async fn check_code_holds_the_attempt_limit_under_concurrency(store: &Shared
         let store = Arc::clone(store);
         async move {
             store
-                .check_code("i-1", "a@example.com", &format!("guess-{i}"), MAX_ATTEMPTS, NOW)
+                .check_code(
+                    "i-1",
+                    "a@example.com",
+                    &format!("guess-{i}"),
+                    MAX_ATTEMPTS,
+                    NOW,
+                )
                 .await
                 .unwrap()
         }
@@ -935,7 +968,10 @@ pub async fn admit_code_enforces_the_resend_wait(store: &SharedStore) {
                 .unwrap()
         }
     };
-    assert_eq!(admit("a@example.com", "first", NOW).await, Admission::Admitted);
+    assert_eq!(
+        admit("a@example.com", "first", NOW).await,
+        Admission::Admitted
+    );
     assert_eq!(
         admit("a@example.com", "second", NOW + 20).await,
         Admission::TooSoon { wait: 39 }
@@ -989,7 +1025,14 @@ pub async fn create_user_if_absent_makes_one_account_under_concurrency(store: &S
     let outcomes = race(20, |i| {
         let store = Arc::clone(store);
         async move {
-            let candidate = user(&format!("tab{i:09}"), Some(if i % 2 == 0 { "New@Example.com" } else { "new@example.com" }));
+            let candidate = user(
+                &format!("tab{i:09}"),
+                Some(if i % 2 == 0 {
+                    "New@Example.com"
+                } else {
+                    "new@example.com"
+                }),
+            );
             store.create_user_if_absent(&candidate, &[]).await.unwrap()
         }
     })
@@ -1009,7 +1052,10 @@ pub async fn only_one_account_is_ever_the_first(store: &SharedStore) {
         async move {
             let mut candidate = user(&format!("person{i:06}"), Some(&format!("p{i}@example.com")));
             candidate.roles = Vec::new();
-            store.create_user_if_absent(&candidate, &admin).await.unwrap()
+            store
+                .create_user_if_absent(&candidate, &admin)
+                .await
+                .unwrap()
         }
     })
     .await;
@@ -1018,7 +1064,10 @@ pub async fn only_one_account_is_ever_the_first(store: &SharedStore) {
         .iter()
         .filter(|(user, _)| user.roles == ["admin"])
         .count();
-    assert_eq!(admins, 1, "two first accounts at once make one administrator");
+    assert_eq!(
+        admins, 1,
+        "two first accounts at once make one administrator"
+    );
     assert_eq!(store.count_users().await.unwrap(), 20);
     let mut later = user("late00000001", Some("late@example.com"));
     later.roles = Vec::new();
@@ -1043,12 +1092,13 @@ pub async fn record_sign_in_updates_in_place_under_concurrency(store: &SharedSto
     .await;
     assert!(outcomes.iter().all(Option::is_some));
     let stored = store.find_user("ada000000001").await.unwrap().unwrap();
-    assert_eq!(stored.roles, ["editor", "admin"], "added once, nothing lost");
-    assert!(stored.last_sign_in_at_ms.unwrap() >= 1_800_000_000_000);
     assert_eq!(
-        store.record_sign_in("nobody", 1, None).await.unwrap(),
-        None
+        stored.roles,
+        ["editor", "admin"],
+        "added once, nothing lost"
     );
+    assert!(stored.last_sign_in_at_ms.unwrap() >= 1_800_000_000_000);
+    assert_eq!(store.record_sign_in("nobody", 1, None).await.unwrap(), None);
 }
 
 // --- refresh rotation ---
@@ -1070,7 +1120,11 @@ async fn rotate_now(store: &SharedStore, successor: &str, now: u64) -> Rotation 
 pub async fn rotate_within_grace_and_reuse_after(store: &SharedStore) {
     assert_eq!(rotate_now(store, "rt-2", NOW).await, Rotation::Missing);
     store
-        .upsert(Kind::RefreshToken, "rt-1", record(NOW + 1_000).with_grant("g-1"))
+        .upsert(
+            Kind::RefreshToken,
+            "rt-1",
+            record(NOW + 1_000).with_grant("g-1"),
+        )
         .await
         .unwrap();
     store
@@ -1081,15 +1135,21 @@ pub async fn rotate_within_grace_and_reuse_after(store: &SharedStore) {
         Rotation::Rotated(before) => assert_eq!(before.consumed_at, None),
         other => panic!("expected a rotation, got {other:?}"),
     }
-    assert!(exists(store, Kind::RefreshToken, "rt-2").await, "successor stored");
+    assert!(
+        exists(store, Kind::RefreshToken, "rt-2").await,
+        "successor stored"
+    );
     match rotate_now(store, "rt-3", NOW + 3).await {
         Rotation::Rotated(before) => assert_eq!(before.consumed_at, Some(NOW)),
         other => panic!("within the grace period, got {other:?}"),
     }
-    assert!(matches!(
-        rotate_now(store, "rt-4", NOW + 4).await,
-        Rotation::Reused { revoked: 4 }
-    ), "reuse after the grace revokes the grant (rt-1, rt-2, rt-3, g-1)");
+    assert!(
+        matches!(
+            rotate_now(store, "rt-4", NOW + 4).await,
+            Rotation::Reused { revoked: 4 }
+        ),
+        "reuse after the grace revokes the grant (rt-1, rt-2, rt-3, g-1)"
+    );
     for id in ["rt-2", "rt-3", "rt-4"] {
         assert!(!exists(store, Kind::RefreshToken, id).await, "{id} revoked");
     }
@@ -1098,7 +1158,11 @@ pub async fn rotate_within_grace_and_reuse_after(store: &SharedStore) {
 
 pub async fn rotate_is_atomic_under_concurrency(store: &SharedStore) {
     store
-        .upsert(Kind::RefreshToken, "rt-1", record(NOW + 1_000).with_grant("g-1"))
+        .upsert(
+            Kind::RefreshToken,
+            "rt-1",
+            record(NOW + 1_000).with_grant("g-1"),
+        )
         .await
         .unwrap();
     let outcomes = race(20, |i| {
@@ -1136,10 +1200,19 @@ pub async fn put_document_if_compares_versions(store: &SharedStore) {
     );
     let stored = store.get_versioned_document("doc").await.unwrap().unwrap();
     assert_eq!((stored.value, stored.version), (json!(1), 1));
-    assert!(!store.put_document_if("doc", &json!(3), Some(7)).await.unwrap());
-    assert!(store.put_document_if("doc", &json!(4), Some(1)).await.unwrap());
+    assert!(!store
+        .put_document_if("doc", &json!(3), Some(7))
+        .await
+        .unwrap());
+    assert!(store
+        .put_document_if("doc", &json!(4), Some(1))
+        .await
+        .unwrap());
     assert!(
-        !store.put_document_if("doc", &json!(5), Some(1)).await.unwrap(),
+        !store
+            .put_document_if("doc", &json!(5), Some(1))
+            .await
+            .unwrap(),
         "a stale version is refused"
     );
     store.put_document("doc", &json!(6)).await.unwrap();
@@ -1159,5 +1232,8 @@ pub async fn update_document_loses_no_update_under_concurrency(store: &SharedSto
         }
     })
     .await;
-    assert_eq!(store.get_document("counter").await.unwrap(), Some(json!(20)));
+    assert_eq!(
+        store.get_document("counter").await.unwrap(),
+        Some(json!(20))
+    );
 }

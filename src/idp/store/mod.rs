@@ -269,8 +269,12 @@ pub trait Store: Send + Sync + 'static {
     /// ([`Admission::RateLimited`]) or this interaction got a code for the same recipient less
     /// than `limits.resend_after` seconds ago ([`Admission::TooSoon`]). One atomic step: of any
     /// number of concurrent calls for one recipient, at most the limit are admitted.
-    async fn admit_code(&self, code: &NewCode, limits: SendLimits, now: u64)
-        -> StoreResult<Admission>;
+    async fn admit_code(
+        &self,
+        code: &NewCode,
+        limits: SendLimits,
+        now: u64,
+    ) -> StoreResult<Admission>;
 
     /// Counts one check of the interaction's code and, when `recipient` and `mac` match,
     /// consumes it — in one atomic step. At most `max_attempts` checks per code are ever counted;
@@ -383,7 +387,10 @@ where
         }
         tokio::task::yield_now().await;
     }
-    Err(StoreError::Backend(format!("document `{name}` kept changing under concurrent writers")).into())
+    Err(StoreError::Backend(format!(
+        "document `{name}` kept changing under concurrent writers"
+    ))
+    .into())
 }
 
 /// The document `name`, storing `initial()` first when it does not exist yet. Of concurrent

@@ -461,15 +461,19 @@ impl Store for SqliteStore {
         let outcome = match old.consumed_at {
             Some(consumed_at) if now.saturating_sub(consumed_at) > grace => {
                 let revoked = match &old.grant_id {
-                    Some(grant_id) => sqlx::query("DELETE FROM records WHERE grant_id = ?")
-                        .bind(grant_id)
-                        .execute(&mut *tx)
-                        .await,
-                    None => sqlx::query("DELETE FROM records WHERE kind = ? AND id = ?")
-                        .bind(kind.as_str())
-                        .bind(old_id)
-                        .execute(&mut *tx)
-                        .await,
+                    Some(grant_id) => {
+                        sqlx::query("DELETE FROM records WHERE grant_id = ?")
+                            .bind(grant_id)
+                            .execute(&mut *tx)
+                            .await
+                    }
+                    None => {
+                        sqlx::query("DELETE FROM records WHERE kind = ? AND id = ?")
+                            .bind(kind.as_str())
+                            .bind(old_id)
+                            .execute(&mut *tx)
+                            .await
+                    }
                 }
                 .or_backend()?
                 .rows_affected();

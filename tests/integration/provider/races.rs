@@ -15,8 +15,11 @@ use tokio::sync::Barrier;
 /// A provider on a SQLite file (several pooled connections racing) and one on the memory store.
 async fn harnesses(admin_emails: Vec<String>) -> Vec<(Arc<Harness>, Option<TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite: SharedStore =
-        Arc::new(SqliteStore::open(&dir.path().join("provider.sqlite")).await.unwrap());
+    let sqlite: SharedStore = Arc::new(
+        SqliteStore::open(&dir.path().join("provider.sqlite"))
+            .await
+            .unwrap(),
+    );
     let memory: SharedStore = Arc::new(MemoryStore::new());
     vec![
         (
@@ -61,7 +64,11 @@ async fn at_code_step(h: &Harness, email: &str) -> (Browser, String) {
     let started = h.get(Some(&mut browser), &h.authorize_uri(&[])).await;
     assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
     let sent = h
-        .post_form(Some(&mut browser), "/sign-in/email", form(&[("email", email)]))
+        .post_form(
+            Some(&mut browser),
+            "/sign-in/email",
+            form(&[("email", email)]),
+        )
         .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
     let code = h.last_code_for(email).await.expect("a code was mailed");
@@ -79,8 +86,12 @@ fn wrong(code: &str, i: usize) -> String {
 }
 
 async fn post_code(h: &Harness, mut browser: Browser, code: String) -> Reply {
-    h.post_form(Some(&mut browser), "/sign-in/verify", form(&[("code", &code)]))
-        .await
+    h.post_form(
+        Some(&mut browser),
+        "/sign-in/verify",
+        form(&[("code", &code)]),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -130,7 +141,11 @@ async fn a_right_code_raced_by_wrong_guesses_signs_in_exactly_once() {
         // Four presentations of the right code among wrong guesses, all at once: nine checks in
         // all, within the limit, so that none is refused only for exhaustion.
         let replies = at_once(9, |i| {
-            let guess = if i % 2 == 0 { code.clone() } else { wrong(&code, i) };
+            let guess = if i % 2 == 0 {
+                code.clone()
+            } else {
+                wrong(&code, i)
+            };
             let (h, browser) = (Arc::clone(&h), browser.clone());
             async move { post_code(&h, browser, guess).await }
         })
@@ -206,7 +221,11 @@ async fn reposting_the_email_form_does_not_skip_the_resend_wait() {
         );
         assert_eq!(h.mail_count().await, 1, "no new mail within the wait");
         let done = post_code(&h, browser, first).await;
-        assert_eq!(done.status, StatusCode::SEE_OTHER, "the first code still works");
+        assert_eq!(
+            done.status,
+            StatusCode::SEE_OTHER,
+            "the first code still works"
+        );
         assert!(done.location().starts_with(CALLBACK));
     }
 }
@@ -246,9 +265,18 @@ async fn two_first_sign_ups_at_once_make_one_administrator() {
         assert!(replies.iter().all(|r| r.status == StatusCode::SEE_OTHER));
         let mut admins = 0;
         for email in ["first@example.com", "second@example.com"] {
-            let user = h.provider.store.find_user_by_email(email).await.unwrap().unwrap();
+            let user = h
+                .provider
+                .store
+                .find_user_by_email(email)
+                .await
+                .unwrap()
+                .unwrap();
             admins += usize::from(user.roles.iter().any(|role| role == "admin"));
         }
-        assert_eq!(admins, 1, "the first account, and only one, is administrator");
+        assert_eq!(
+            admins, 1,
+            "the first account, and only one, is administrator"
+        );
     }
 }
