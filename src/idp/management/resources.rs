@@ -111,7 +111,7 @@ pub async fn update(
     let patch: ResourcePatch = body(&bytes)?;
     let updated = provider
         .resources
-        .modify(|registry, _| registry.update(&id, patch.clone()))
+        .modify(|registry, _| registry.update(&id, &patch))
         .await?;
     json(&updated)
 }
