@@ -237,7 +237,11 @@ impl ResourceRegistry {
         Ok(resource)
     }
 
-    pub fn update(&mut self, id: &str, patch: &ResourcePatch) -> Result<ApiResource, ResourceError> {
+    pub fn update(
+        &mut self,
+        id: &str,
+        patch: &ResourcePatch,
+    ) -> Result<ApiResource, ResourceError> {
         let name = patch.name.as_deref().map(check_name).transpose()?;
         let ttl = patch.access_token_ttl.map(check_ttl).transpose()?;
         let resource = self.editable(id)?;
