@@ -34,6 +34,27 @@ pub struct Harness {
     router: Router,
 }
 
+/// The web app and the machine-to-machine app every harness registers.
+fn test_clients() -> Clients {
+    let web = Application {
+        id: APP_ID.to_owned(),
+        secret: Secret::new(APP_SECRET),
+        name: "Web".to_owned(),
+        kind: ApplicationType::Traditional,
+        redirect_uris: vec![CALLBACK.to_owned()],
+        post_logout_redirect_uris: vec![POST_LOGOUT.to_owned()],
+    };
+    let job = Application {
+        id: M2M_ID.to_owned(),
+        secret: Secret::new(M2M_SECRET),
+        name: "Job".to_owned(),
+        kind: ApplicationType::MachineToMachine,
+        redirect_uris: vec![],
+        post_logout_redirect_uris: vec![],
+    };
+    Clients::load(vec![web, job], None).unwrap()
+}
+
 pub fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
@@ -54,28 +75,7 @@ impl Harness {
     /// A provider on `store` (e.g. a SQLite file, for tests that race requests).
     pub async fn with_store(store: SharedStore, admin_emails: Vec<String>) -> Self {
         let clock = Arc::new(ManualClock::at(START));
-        let clients = Clients::load(
-            vec![
-                Application {
-                    id: APP_ID.to_owned(),
-                    secret: Secret::new(APP_SECRET),
-                    name: "Web".to_owned(),
-                    kind: ApplicationType::Traditional,
-                    redirect_uris: vec![CALLBACK.to_owned()],
-                    post_logout_redirect_uris: vec![POST_LOGOUT.to_owned()],
-                },
-                Application {
-                    id: M2M_ID.to_owned(),
-                    secret: Secret::new(M2M_SECRET),
-                    name: "Job".to_owned(),
-                    kind: ApplicationType::MachineToMachine,
-                    redirect_uris: vec![],
-                    post_logout_redirect_uris: vec![],
-                },
-            ],
-            None,
-        )
-        .unwrap();
+        let clients = test_clients();
         let config = ProviderConfig {
             base_url: BASE.to_owned(),
             admin_emails,
@@ -255,28 +255,7 @@ impl Harness {
     ) -> Self {
         use leptos_logto::idp::secrets::{SecretBox, SecretsKey};
         let clock = Arc::new(ManualClock::at(START));
-        let clients = Clients::load(
-            vec![
-                Application {
-                    id: APP_ID.to_owned(),
-                    secret: Secret::new(APP_SECRET),
-                    name: "Web".to_owned(),
-                    kind: ApplicationType::Traditional,
-                    redirect_uris: vec![CALLBACK.to_owned()],
-                    post_logout_redirect_uris: vec![POST_LOGOUT.to_owned()],
-                },
-                Application {
-                    id: M2M_ID.to_owned(),
-                    secret: Secret::new(M2M_SECRET),
-                    name: "Job".to_owned(),
-                    kind: ApplicationType::MachineToMachine,
-                    redirect_uris: vec![],
-                    post_logout_redirect_uris: vec![],
-                },
-            ],
-            None,
-        )
-        .unwrap();
+        let clients = test_clients();
         let config = ProviderConfig {
             base_url: BASE.to_owned(),
             admin_emails: vec![],
