@@ -262,6 +262,30 @@ impl Harness {
         }
     }
 
+    /// A harness whose provider reaches its memory store through `wrap` (e.g. a store that
+    /// delays an operation); `store` is still the memory store itself.
+    pub async fn over_store(
+        wrap: impl FnOnce(Arc<MemoryStore>) -> leptos_logto::idp::store::SharedStore,
+    ) -> Self {
+        let h = Self::new().await;
+        let mut applications = Vec::new();
+        for id in [APP_ID, M2M_ID] {
+            applications.push(h.provider.clients.get(id).unwrap().clone());
+        }
+        let clients = Clients::load(applications, None).unwrap();
+        let config = h.provider.config.clone();
+        let provider = Provider::new(config, wrap(h.store.clone()), h.clock.clone(), clients)
+            .await
+            .unwrap();
+        let router = provider.router();
+        Self {
+            clock: h.clock,
+            store: h.store,
+            provider,
+            router,
+        }
+    }
+
     /// Registers an API resource (as the Management API would) with the given scopes.
     pub async fn register_resource(
         &self,
