@@ -215,7 +215,10 @@ mod tests {
     #[test]
     fn authenticate_needs_a_known_id_and_its_secret() {
         let clients = Clients::load(vec![app("a")], None).unwrap();
-        assert_eq!(clients.authenticate("a", "s").map(|c| c.id.as_str()), Some("a"));
+        assert_eq!(
+            clients.authenticate("a", "s").map(|c| c.id.as_str()),
+            Some("a")
+        );
         assert!(clients.authenticate("a", "s ").is_none());
         assert!(clients.authenticate("a", "").is_none());
         assert!(clients.authenticate("b", "s").is_none());

@@ -216,8 +216,7 @@ impl ResourceRegistry {
     pub fn create(&mut self, new: NewResource, now_ms: i64) -> Result<ApiResource, ResourceError> {
         let name = check_name(&new.name)?;
         let indicator = check_indicator(&new.indicator)?;
-        let access_token_ttl =
-            check_ttl(new.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL))?;
+        let access_token_ttl = check_ttl(new.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL))?;
         if self.by_indicator(&indicator).is_some() {
             return Err(ResourceError::IndicatorInUse(indicator));
         }
@@ -239,7 +238,7 @@ impl ResourceRegistry {
     }
 
     pub fn update(&mut self, id: &str, patch: ResourcePatch) -> Result<ApiResource, ResourceError> {
-        let name = patch.name.as_deref().map(check_name).transpose()?;
+        let name = patch.name.map(|name| check_name(&name)).transpose()?;
         let ttl = patch.access_token_ttl.map(check_ttl).transpose()?;
         let resource = self.editable(id)?;
         if let Some(name) = name {
@@ -545,8 +544,8 @@ async fn load(store: &dyn Store) -> Result<Option<ResourceRegistry>, ResourceErr
 }
 
 async fn save(store: &dyn Store, registry: &ResourceRegistry) -> Result<(), ResourceError> {
-    let value =
-        serde_json::to_value(registry).map_err(|error| ResourceError::Corrupt(error.to_string()))?;
+    let value = serde_json::to_value(registry)
+        .map_err(|error| ResourceError::Corrupt(error.to_string()))?;
     Ok(store.put_document(DOCUMENT, &value).await?)
 }
 
@@ -726,7 +725,11 @@ mod tests {
         let seeds = read_seed_file(&path).unwrap();
         assert_eq!(seeds[0].access_token_ttl, Some(600));
         assert_eq!(seeds[0].scopes[0].name, "read:orders");
-        std::fs::write(&path, r#"[{"name":"x","indicator":"https://a.example","ttl":1}]"#).unwrap();
+        std::fs::write(
+            &path,
+            r#"[{"name":"x","indicator":"https://a.example","ttl":1}]"#,
+        )
+        .unwrap();
         assert!(read_seed_file(&path).is_err());
     }
 }

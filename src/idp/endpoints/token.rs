@@ -148,7 +148,10 @@ mod tests {
             })
         );
         assert_eq!(
-            parse(&form(&[("grant_type", "client_credentials"), ("scope", "")])),
+            parse(&form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "")
+            ])),
             Ok(TokenRequest::ClientCredentials {
                 resource: None,
                 scope: None,

@@ -36,11 +36,9 @@ impl From<ResourceError> for ApiError {
     fn from(error: ResourceError) -> Self {
         let message = error.to_string();
         match error {
-            ResourceError::NotFound { .. } => Self::new(
-                StatusCode::NOT_FOUND,
-                "entity.not_exists_with_id",
-                message,
-            ),
+            ResourceError::NotFound { .. } => {
+                Self::new(StatusCode::NOT_FOUND, "entity.not_exists_with_id", message)
+            }
             ResourceError::IndicatorInUse(_) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "resource.resource_identifier_in_use",

@@ -416,7 +416,11 @@ mod tests {
     #[test]
     fn pkce_is_required_and_s256_only() {
         assert_eq!(
-            redirect_error(validate(&request(&[("code_challenge", None)]), &clients(), &resources())),
+            redirect_error(validate(
+                &request(&[("code_challenge", None)]),
+                &clients(),
+                &resources()
+            )),
             "invalid_request"
         );
         assert_eq!(
@@ -447,7 +451,11 @@ mod tests {
 
     #[test]
     fn other_checks_redirect_with_state() {
-        let result = validate(&request(&[("response_type", Some("token"))]), &clients(), &resources());
+        let result = validate(
+            &request(&[("response_type", Some("token"))]),
+            &clients(),
+            &resources(),
+        );
         match result {
             Err(AuthorizeFailure::Redirect(error)) => {
                 assert_eq!(error.state.as_deref(), Some("st"));
@@ -497,7 +505,13 @@ mod tests {
             .push(("resource".to_owned(), "https://api.example".to_owned()));
         raw.0
             .push(("resource".to_owned(), "https://api2.example".to_owned()));
-        assert_eq!(validate(&raw, &clients(), &resources()).unwrap().resources.len(), 2);
+        assert_eq!(
+            validate(&raw, &clients(), &resources())
+                .unwrap()
+                .resources
+                .len(),
+            2
+        );
     }
 
     #[test]

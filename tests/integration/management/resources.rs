@@ -121,7 +121,10 @@ async fn resources_are_created_read_updated_and_deleted() {
     let updated = reply.json();
     assert_eq!(updated["name"], "Orders v2");
     assert_eq!(updated["accessTokenTtl"], 900);
-    assert_eq!(updated["indicator"], indicator, "the indicator never changes");
+    assert_eq!(
+        updated["indicator"], indicator,
+        "the indicator never changes"
+    );
 
     let reply = api.admin(Method::DELETE, &path, None).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
@@ -167,7 +170,11 @@ async fn scopes_are_created_listed_updated_and_deleted() {
     assert_eq!(read["description"], "Read orders");
     assert_eq!(read["resourceId"], created["id"]);
     let write = api
-        .admin(Method::POST, &scopes, Some(&json!({"name": "write:orders"})))
+        .admin(
+            Method::POST,
+            &scopes,
+            Some(&json!({"name": "write:orders"})),
+        )
         .await
         .json();
     assert_eq!(write["description"], serde_json::Value::Null);

@@ -314,7 +314,11 @@ impl Harness {
     }
 
     /// A token request with `authorization` (e.g. [`basic`]) and the form `pairs`.
-    pub async fn token_request(&self, authorization: Option<&str>, pairs: &[(&str, &str)]) -> Reply {
+    pub async fn token_request(
+        &self,
+        authorization: Option<&str>,
+        pairs: &[(&str, &str)],
+    ) -> Reply {
         let mut request = Request::post("/oidc/token")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(authorization) = authorization {

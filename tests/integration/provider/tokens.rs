@@ -12,7 +12,11 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 
-fn exchange_form<'a>(code: &'a str, verifier: &'a str, redirect_uri: &'a str) -> Vec<(&'a str, &'a str)> {
+fn exchange_form<'a>(
+    code: &'a str,
+    verifier: &'a str,
+    redirect_uri: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -192,7 +196,11 @@ async fn an_unregistered_resource_at_authorize_is_invalid_target_at_the_redirect
         )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    assert!(reply.location().starts_with(CALLBACK), "{}", reply.location());
+    assert!(
+        reply.location().starts_with(CALLBACK),
+        "{}",
+        reply.location()
+    );
     assert_eq!(
         reply.location_param("error").as_deref(),
         Some("invalid_target")

@@ -103,8 +103,7 @@ pub async fn dispatch(
             issue_granted(provider, client, granted).await
         }
         TokenRequest::ClientCredentials { resource, scope } => {
-            client_credentials::grant(provider, client, resource.as_deref(), scope.as_deref())
-                .await
+            client_credentials::grant(provider, client, resource.as_deref(), scope.as_deref()).await
         }
     }
 }
