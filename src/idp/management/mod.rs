@@ -54,6 +54,9 @@
 //!   template with code `000000` through the unsaved config (a blank `accessKeySecret` uses the
 //!   stored connector's of that factory), or 400 `connector.invalid_response` whose message is
 //!   the mail service's `"<AWS error code>: <AWS message>"`, or `connector.invalid_config`.
+//!
+//! **API resources**: `/api/resources` (list, create, get, update, delete) and
+//! `/api/resources/:id/scopes[/:scopeId]`, Logto's shapes and errors; see `resources.rs`.
 
 pub mod auth;
 mod connectors;

@@ -328,6 +328,15 @@ impl Harness {
         reply.json()["access_token"].as_str().unwrap().to_owned()
     }
 
+    /// A harness whose provider reaches its memory store through `wrap` (e.g. a store that
+    /// delays an operation); `store` is still the memory store itself.
+    pub async fn over_store(wrap: impl FnOnce(Arc<MemoryStore>) -> SharedStore) -> Self {
+        let memory = Arc::new(MemoryStore::new());
+        let mut h = Self::with_store(wrap(memory.clone()), vec![]).await;
+        h.store = memory;
+        h
+    }
+
     /// Registers an API resource (as the Management API would) with the given scopes.
     pub async fn register_resource(
         &self,

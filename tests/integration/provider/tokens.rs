@@ -4,8 +4,16 @@
 //! the same for an unknown client and a wrong secret.
 
 use super::harness::*;
+use async_trait::async_trait;
 use http::StatusCode;
+use leptos_logto::idp::store::memory::MemoryStore;
+use leptos_logto::idp::store::{
+    Admission, CodeCheck, Consumed, Kind, Mail, NewCode, Record, Rotation, SendLimits, Store,
+    StoreResult, StoredCode, User, Versioned,
+};
+use serde_json::Value;
 use std::sync::Arc;
+use std::time::Duration;
 
 fn exchange_form<'a>(
     code: &'a str,
@@ -80,14 +88,146 @@ async fn a_replay_by_the_rightful_client_revokes_what_the_code_issued() {
     assert_eq!(h.userinfo(access).await.status, StatusCode::UNAUTHORIZED);
 }
 
+/// The memory store, except that consuming an authorization code first waits a moment (every
+/// exchange started together has then read the code as unconsumed, and the race is decided by
+/// `consume` alone), and the winner waits again after it (its rivals revoke the grant before it
+/// stores its tokens: the worst case for revocation).
+struct SlowConsume(Arc<MemoryStore>);
+
+#[async_trait]
+impl Store for SlowConsume {
+    async fn upsert(&self, kind: Kind, id: &str, record: Record) -> StoreResult<()> {
+        self.0.upsert(kind, id, record).await
+    }
+    async fn find(&self, kind: Kind, id: &str, now: u64) -> StoreResult<Option<Record>> {
+        self.0.find(kind, id, now).await
+    }
+    async fn consume(&self, kind: Kind, id: &str, now: u64) -> StoreResult<Consumed> {
+        if kind != Kind::AuthorizationCode {
+            return self.0.consume(kind, id, now).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let consumed = self.0.consume(kind, id, now).await?;
+        if matches!(consumed, Consumed::First(_)) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(consumed)
+    }
+    async fn destroy(&self, kind: Kind, id: &str) -> StoreResult<()> {
+        self.0.destroy(kind, id).await
+    }
+    async fn revoke_by_grant(&self, grant_id: &str) -> StoreResult<u64> {
+        self.0.revoke_by_grant(grant_id).await
+    }
+    async fn destroy_by_key(&self, kind: Kind, key: &str) -> StoreResult<u64> {
+        self.0.destroy_by_key(kind, key).await
+    }
+    async fn rotate(
+        &self,
+        kind: Kind,
+        old_id: &str,
+        successor_id: &str,
+        successor: Record,
+        grace: u64,
+        now: u64,
+    ) -> StoreResult<Rotation> {
+        self.0
+            .rotate(kind, old_id, successor_id, successor, grace, now)
+            .await
+    }
+    async fn purge_expired(&self, now: u64) -> StoreResult<u64> {
+        self.0.purge_expired(now).await
+    }
+    async fn admit_code(
+        &self,
+        code: &NewCode,
+        limits: SendLimits,
+        now: u64,
+    ) -> StoreResult<Admission> {
+        self.0.admit_code(code, limits, now).await
+    }
+    async fn check_code(
+        &self,
+        interaction: &str,
+        recipient: &str,
+        mac: &str,
+        max_attempts: u32,
+        now: u64,
+    ) -> StoreResult<CodeCheck> {
+        self.0
+            .check_code(interaction, recipient, mac, max_attempts, now)
+            .await
+    }
+    async fn find_code(&self, interaction: &str, now: u64) -> StoreResult<Option<StoredCode>> {
+        self.0.find_code(interaction, now).await
+    }
+    async fn create_user_if_absent(
+        &self,
+        user: &User,
+        first_account_roles: &[String],
+    ) -> StoreResult<(User, bool)> {
+        self.0
+            .create_user_if_absent(user, first_account_roles)
+            .await
+    }
+    async fn record_sign_in(
+        &self,
+        id: &str,
+        now_ms: i64,
+        add_role: Option<&str>,
+    ) -> StoreResult<Option<User>> {
+        self.0.record_sign_in(id, now_ms, add_role).await
+    }
+    async fn any_user_with_role(&self, role: &str) -> StoreResult<bool> {
+        self.0.any_user_with_role(role).await
+    }
+    async fn get_versioned_document(&self, name: &str) -> StoreResult<Option<Versioned>> {
+        self.0.get_versioned_document(name).await
+    }
+    async fn put_document_if(
+        &self,
+        name: &str,
+        value: &Value,
+        expected: Option<u64>,
+    ) -> StoreResult<bool> {
+        self.0.put_document_if(name, value, expected).await
+    }
+    async fn create_user(&self, user: &User) -> StoreResult<()> {
+        self.0.create_user(user).await
+    }
+    async fn find_user(&self, id: &str) -> StoreResult<Option<User>> {
+        self.0.find_user(id).await
+    }
+    async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        self.0.find_user_by_email(email).await
+    }
+    async fn update_user(&self, user: &User) -> StoreResult<()> {
+        self.0.update_user(user).await
+    }
+    async fn count_users(&self) -> StoreResult<u64> {
+        self.0.count_users().await
+    }
+    async fn get_document(&self, name: &str) -> StoreResult<Option<Value>> {
+        self.0.get_document(name).await
+    }
+    async fn put_document(&self, name: &str, value: &Value) -> StoreResult<()> {
+        self.0.put_document(name, value).await
+    }
+    async fn push_mail(&self, mail: &Mail, keep: u32) -> StoreResult<()> {
+        self.0.push_mail(mail, keep).await
+    }
+    async fn list_mail(&self, limit: u32) -> StoreResult<Vec<Mail>> {
+        self.0.list_mail(limit).await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_parallel_exchanges_of_one_code_give_exactly_one_success() {
-    let h = Arc::new(Harness::new().await);
+    let h = Arc::new(Harness::over_store(|memory| Arc::new(SlowConsume(memory))).await);
     let code = h.code_for("ada@example.com", &[]).await;
     let mut attempts = tokio::task::JoinSet::new();
     for _ in 0..20 {
-        let h = h.clone();
-        let code = code.clone();
+        let (h, code) = (h.clone(), code.clone());
         attempts.spawn(async move { h.exchange(&code, VERIFIER).await });
     }
     let mut successes = Vec::new();
