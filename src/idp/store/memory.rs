@@ -278,7 +278,7 @@ impl Store for MemoryStore {
         }
         let mut created = user.clone();
         if state.users.is_empty() {
-            add_roles(&mut created, first_account_roles);
+            super::add_roles(&mut created, first_account_roles);
         }
         state.users.insert(created.id.clone(), created.clone());
         Ok((created, true))
@@ -399,14 +399,6 @@ impl Store for MemoryStore {
         newest_first.sort_by_key(|mail| Reverse(mail.sent_at));
         newest_first.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         Ok(newest_first)
-    }
-}
-
-fn add_roles(user: &mut User, roles: &[String]) {
-    for role in roles {
-        if !user.roles.contains(role) {
-            user.roles.push(role.clone());
-        }
     }
 }
 

@@ -347,6 +347,16 @@ pub trait Store: Send + Sync + 'static {
 
 pub type SharedStore = Arc<dyn Store>;
 
+/// Adds the `roles` that `user` lacks: what [`Store::create_user_if_absent`] does to the first
+/// account, the same in every adapter.
+pub(crate) fn add_roles(user: &mut User, roles: &[String]) {
+    for role in roles {
+        if !user.roles.contains(role) {
+            user.roles.push(role.clone());
+        }
+    }
+}
+
 /// What [`Store::record_sign_in`] changes, the same in every adapter.
 pub(crate) fn apply_sign_in(user: &mut User, now_ms: i64, add_role: Option<&str>) {
     if let Some(role) = add_role {

@@ -669,11 +669,7 @@ impl Store for SqliteStore {
             .or_backend()?;
         let mut created = user.clone();
         if accounts == 0 {
-            for role in first_account_roles {
-                if !created.roles.contains(role) {
-                    created.roles.push(role.clone());
-                }
-            }
+            super::add_roles(&mut created, first_account_roles);
         }
         insert_user(&mut *tx, &created).await?;
         tx.commit().await.or_backend()?;
