@@ -1,10 +1,13 @@
-//! A Leptos 0.8 full-stack app that signs people in through Logto. `app` is the UI, compiled for
-//! the server (SSR) and the browser (hydrate); everything else is server-only.
+//! A Leptos 0.8 full-stack app that signs people in through Logto. `app` (the UI) and `ui_types`
+//! (what crosses the wire) are compiled for the server (SSR) and the browser (hydrate); everything
+//! else is server-only. Imports run one way: `app` → `server` → `services` → `runtime`,
+//! `config` → `auth`, `management`, `idp` → `clock`, `secret`; `ui_types` imports nothing of ours.
 
 // Leptos views are deeply nested types; the settings form exceeds the default limit.
 #![recursion_limit = "256"]
 
 pub mod app;
+pub mod ui_types;
 
 #[cfg(feature = "ssr")]
 pub mod auth;
@@ -22,6 +25,8 @@ pub mod runtime;
 pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod services;
 
 /// The browser entry point: attaches the reactive app to the server-rendered HTML.
 #[cfg(feature = "hydrate")]

@@ -11,7 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    use leptos_logto::{config, server};
+    use leptos_logto::{app, config, runtime, server};
     use std::process::ExitCode;
 
     let settings = match config::load_from_process() {
@@ -22,9 +22,9 @@ async fn main() -> std::process::ExitCode {
             return ExitCode::from(2);
         }
     };
-    server::telemetry::init(&settings.log);
+    runtime::telemetry::init(&settings.log);
     let result = match std::env::args().nth(1).as_deref() {
-        None | Some("serve") => server::serve(settings).await,
+        None | Some("serve") => server::serve(settings, app::site()).await,
         Some("provider") => server::serve_provider(settings).await,
         Some(other) => {
             eprintln!("unknown command `{other}`; use `serve` (default) or `provider`");

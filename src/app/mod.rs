@@ -1,6 +1,7 @@
 //! The Leptos UI, compiled for both the server (SSR) and the browser (hydrate): the HTML shell, the
-//! routes, pages and components. Only UI types live here; server work is reached through server
-//! functions.
+//! one route table ([`PAGES`]: which pages need sign-in), pages and components, and the server
+//! functions they call. Server work is reached only through those server functions; on the server
+//! [`site`] hands the whole UI to the composition root.
 
 pub mod api;
 pub mod components;
@@ -8,6 +9,7 @@ pub mod format;
 pub mod pages;
 pub mod settings_api;
 
+use crate::ui_types::{Access, AppError, PageRule, SessionSummary};
 use components::layout::{Footer, Header};
 use components::theme_toggle::initial_theme;
 use leptos::prelude::*;
@@ -20,9 +22,44 @@ use pages::{
     sign_in_error::SignInErrorPage, sign_out::SignOutPage,
 };
 
+/// The route table: who may open each page. The server's guard reads it (a full page load of a
+/// signed-in page while signed out goes to sign in); a test checks it lists every route of [`App`].
+pub const PAGES: &[PageRule] = &[
+    PageRule {
+        path: "/",
+        access: Access::Anyone,
+    },
+    PageRule {
+        path: "/profile",
+        access: Access::SignedIn,
+    },
+    PageRule {
+        path: "/sign-in-error",
+        access: Access::Anyone,
+    },
+    PageRule {
+        path: "/settings/sign-in-experience",
+        access: Access::Admin,
+    },
+    PageRule {
+        path: "/logto/sign-out",
+        access: Access::Anyone,
+    },
+];
+
 /// Who is signed in, loaded once per page and shared by the header and the pages.
 #[derive(Clone, Copy)]
-pub struct SessionResource(pub Resource<Result<api::SessionSummary, ServerFnError>>);
+pub struct SessionResource(pub Resource<Result<SessionSummary, AppError>>);
+
+/// The whole UI, for the server's router.
+#[cfg(feature = "ssr")]
+pub fn site() -> crate::server::Site {
+    crate::server::Site {
+        app: || App().into_any(),
+        shell: |options| shell(options).into_any(),
+        pages: PAGES,
+    }
+}
 
 /// The document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -92,5 +129,20 @@ pub fn App() -> impl IntoView {
             </main>
             <Footer />
         </Router>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::{App, PAGES};
+
+    #[tokio::test]
+    async fn the_route_table_lists_every_route_of_the_app() {
+        let routes = leptos_axum::generate_route_list(App);
+        let mut served: Vec<String> = routes.iter().map(|route| route.path().to_owned()).collect();
+        let mut listed: Vec<String> = PAGES.iter().map(|page| page.path.to_owned()).collect();
+        served.sort();
+        listed.sort();
+        assert_eq!(served, listed);
     }
 }

@@ -19,6 +19,11 @@ pub mod session;
 pub mod tokens;
 pub mod transaction;
 
+/// The role this app treats as administrator: Logto's RBAC role of that name, which the embedded
+/// provider gives its first account. Roles come from the ID token's `roles` claim, or from
+/// userinfo when the ID token has none.
+pub const ADMIN_ROLE: &str = "admin";
+
 pub use client::{
     CallbackParams, DirectSignIn, FirstScreen, Identifier, RelyingParty, SignInOptions, SignedIn,
 };

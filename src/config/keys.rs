@@ -123,19 +123,6 @@ pub const SESSION_ABSOLUTE_LIFETIME: Key = Key {
     default: Some("1209600"),
     doc: "A session is signed out this long (seconds) after sign-in, however active.",
 };
-pub const CACHE_PAGES: Key = Key {
-    toml: "cache.pages_mib",
-    env: "PAGE_CACHE_MIB",
-    default: Some("32"),
-    doc: "Memory (MiB) for rendered pages reused when their inputs are identical; 0 turns it off.",
-};
-pub const CACHE_SESSIONS: Key = Key {
-    toml: "cache.sessions",
-    env: "SESSION_CACHE_ENTRIES",
-    default: Some("10000"),
-    doc:
-        "Sessions kept in memory in front of the SQLite store; 0 turns it off (one instance only).",
-};
 pub const DATA_DIR: Key = Key {
     toml: "app.data_dir",
     env: "APP_DATA_DIR",
@@ -247,8 +234,6 @@ pub const ALL: &[Key] = &[
     LOGTO_USERINFO_MAX_AGE,
     SESSION_IDLE_TIMEOUT,
     SESSION_ABSOLUTE_LIFETIME,
-    CACHE_PAGES,
-    CACHE_SESSIONS,
     DATA_DIR,
     PROVIDER_ADDR,
     PROVIDER_BASE_URL,

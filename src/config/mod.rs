@@ -2,6 +2,7 @@
 //! [`load`] parses and validates every key and reports all problems together; nothing else in the
 //! app reads the environment or the settings file. See `keys.rs` for the documented key table.
 
+pub mod aws;
 pub mod keys;
 mod source;
 
@@ -25,7 +26,6 @@ pub struct Settings {
     pub site: SiteSettings,
     pub logto: LogtoSettings,
     pub session: SessionSettings,
-    pub cache: CacheSettings,
     pub provider: ProviderSettings,
     /// Where databases and generated keys live.
     pub data_dir: PathBuf,
@@ -132,15 +132,6 @@ pub struct SessionSettings {
     pub absolute_lifetime: Duration,
 }
 
-/// In-memory caches in front of slower work.
-#[derive(Debug, Clone)]
-pub struct CacheSettings {
-    /// Bytes of rendered pages to keep; zero turns the page cache off.
-    pub page_bytes: u64,
-    /// Session records kept in memory in front of the store; zero turns the cache off.
-    pub session_entries: u64,
-}
-
 #[derive(Debug, Clone)]
 pub struct LogSettings {
     pub filter: String,
@@ -245,9 +236,6 @@ pub fn load(
     let userinfo_max_age = read.parse(&keys::LOGTO_USERINFO_MAX_AGE, |text| {
         parse_seconds(text, 0, 3600)
     });
-    let page_cache_mib = read.parse(&keys::CACHE_PAGES, |text| parse_count(text, 4096));
-    let session_cache_entries =
-        read.parse(&keys::CACHE_SESSIONS, |text| parse_count(text, 10_000_000));
     let idle_timeout = read.parse(&keys::SESSION_IDLE_TIMEOUT, |text| {
         parse_seconds(text, 60, 365 * 86400)
     });
@@ -298,8 +286,6 @@ pub fn load(
         Some(resources),
         Some(http_timeout),
         Some(userinfo_max_age),
-        Some(page_cache_mib),
-        Some(session_cache_entries),
         Some(idle_timeout),
         Some(absolute_lifetime),
         Some(data_dir),
@@ -322,8 +308,6 @@ pub fn load(
         resources,
         http_timeout,
         userinfo_max_age,
-        page_cache_mib,
-        session_cache_entries,
         idle_timeout,
         absolute_lifetime,
         data_dir,
@@ -359,10 +343,6 @@ pub fn load(
         session: SessionSettings {
             idle_timeout,
             absolute_lifetime,
-        },
-        cache: CacheSettings {
-            page_bytes: page_cache_mib * 1024 * 1024,
-            session_entries: session_cache_entries,
         },
         provider: ProviderSettings {
             addr: provider_addr,
@@ -473,13 +453,6 @@ fn parse_seconds(text: &str, min: u64, max: u64) -> Result<Duration, String> {
     match text.parse::<u64>() {
         Ok(seconds) if (min..=max).contains(&seconds) => Ok(Duration::from_secs(seconds)),
         _ => Err(format!("expected whole seconds from {min} to {max}")),
-    }
-}
-
-fn parse_count(text: &str, max: u64) -> Result<u64, String> {
-    match text.parse::<u64>() {
-        Ok(count) if count <= max => Ok(count),
-        _ => Err(format!("expected a whole number from 0 to {max}")),
     }
 }
 
@@ -596,7 +569,7 @@ fn read_email_connector(
     }
     let required = "must be set when PROVIDER_EMAIL_CONNECTOR is `aws-ses`";
     let region = read.parse_optional(&keys::PROVIDER_SES_REGION, |text| {
-        if crate::idp::connectors::aws_ses::config::plausible_region(text) {
+        if aws::plausible_region(text) {
             Ok(text.to_owned())
         } else {
             Err("expected an AWS region name such as eu-west-1".to_owned())
@@ -606,7 +579,7 @@ fn read_email_connector(
         read.problems.add(&keys::PROVIDER_SES_REGION, required);
     }
     let sender = read.parse_optional(&keys::PROVIDER_SES_SENDER, |text| {
-        crate::idp::connectors::aws_ses::config::sender_address(text)
+        aws::sender_address(text)
             .map(|_| text.to_owned())
             .ok_or_else(|| {
                 "expected `Name <no-reply@example.com>` or `no-reply@example.com`".to_owned()

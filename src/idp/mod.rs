@@ -18,11 +18,13 @@ pub mod clients;
 pub mod connectors;
 pub mod endpoints;
 pub mod experience;
+pub mod html;
 pub mod keys;
 pub mod management;
 pub mod protocol;
 pub mod random;
 pub mod resources;
+pub mod routes;
 pub mod secrets;
 pub mod setup;
 pub mod sign_in_experience;
@@ -185,7 +187,7 @@ impl Provider {
     }
 
     pub fn router(&self) -> axum::Router {
-        endpoints::router(self.clone())
+        routes::router(self.clone())
     }
 }
 
@@ -289,12 +291,9 @@ pub async fn start(
         );
     }
     spawn_purge(store, clock);
-    let app = crate::server::telemetry::apply(provider.router());
+    let app = crate::runtime::telemetry::apply(provider.router());
     Ok(tokio::spawn(async move {
-        if let Err(error) = axum::serve(crate::server::no_delay(listener), app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
+        if let Err(error) = crate::runtime::serve::serve(listener, app, shutdown).await {
             tracing::error!(%error, "embedded provider stopped with an error");
         }
     }))

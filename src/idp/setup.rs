@@ -18,7 +18,7 @@
 //! `admin` role.
 
 use super::endpoints::cookies;
-use super::experience::html;
+use super::html;
 use super::random;
 use super::store::{Consumed, Kind, Record, StoreError};
 use super::users::{AdminPolicy, ADMIN_ROLE};

@@ -1,4 +1,7 @@
-//! Shared by the app and the provider, knows neither: small server rules both sides apply the
-//! same way (today the origin policy for state-changing requests).
+//! Shared by the app and the provider, knows neither: serving a router with graceful shutdown
+//! ([`serve`]), structured logs and request spans ([`telemetry`]), and the origin policy for
+//! state-changing requests ([`origin`]).
 
 pub mod origin;
+pub mod serve;
+pub mod telemetry;

@@ -1,29 +1,27 @@
-//! Pages for signed-in people only: a full page load of one while signed out is answered with a
-//! redirect to sign in that comes back to it (server functions answer 401 themselves). Also gives
-//! every request its [`RequestUser`] memo, so who is signed in is worked out once per request.
+//! Pages for signed-in people only, as the app's route table says ([`PageRule`]): a full page load
+//! of one while signed out is answered with a redirect to sign in that comes back to it. When who
+//! is signed in cannot be told (the provider is down), the page is rendered and shows its own 503
+//! "try again" (its server functions answer 401 / 403 / 503 themselves). Who is signed in is
+//! worked out by the request's `Visit`, once.
 
-use super::auth_service::{AuthService, RequestUser};
-use crate::app::pages::sign_in_error::SignInFailure;
+use super::extract::visit_of;
+use crate::ui_types::{access_of, Access, PageRule};
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
-use tower_sessions::Session;
 
-/// Paths of pages that require a signed-in person.
-pub const PROTECTED_PAGES: &[&str] = &["/profile", "/settings/sign-in-experience"];
+/// The app's route table.
+#[derive(Clone, Copy)]
+pub struct RouteTable(pub &'static [PageRule]);
 
 pub async fn protect_pages(
-    State(auth): State<Arc<AuthService>>,
-    session: Session,
-    mut request: Request,
+    State(RouteTable(table)): State<RouteTable>,
+    request: Request,
     next: Next,
 ) -> Response {
-    let memo = RequestUser::default();
-    request.extensions_mut().insert(memo.clone());
     let path = request.uri().path();
-    if request.method() != Method::GET || !PROTECTED_PAGES.contains(&path) {
+    if request.method() != Method::GET || access_of(table, path) == Access::Anyone {
         return next.run(request).await;
     }
     let target = request
@@ -31,19 +29,17 @@ pub async fn protect_pages(
         .path_and_query()
         .map_or(path, |pq| pq.as_str())
         .to_owned();
-    match auth.current_once(&session, &memo).await {
-        Ok(Some(_)) => next.run(request).await,
+    let (parts, body) = request.into_parts();
+    let person = match visit_of(&parts) {
+        Ok(visit) => visit.person().await,
+        Err(error) => Err(error),
+    };
+    match person {
         Ok(None) => redirect(&format!(
             "/logto/sign-in?return_to={}",
             urlencoding::encode(&target)
         )),
-        Err(error) => {
-            tracing::error!(%error, "cannot check the session");
-            redirect(&format!(
-                "/sign-in-error?reason={}",
-                SignInFailure::from_auth_error(&error).code()
-            ))
-        }
+        Ok(Some(_)) | Err(_) => next.run(Request::from_parts(parts, body)).await,
     }
 }
 

@@ -1,31 +1,40 @@
-//! The composition root: turns [`Settings`] into the axum router (Leptos pages and server
-//! functions, health check, static files, security headers, request logging) and serves it until
-//! SIGINT or SIGTERM. Glue only: no business rules live here.
+//! The app's composition root, axum wiring only: turns [`Settings`] and the app's [`Site`] (its
+//! Leptos view, HTML shell and route table, given by `app`) into one router — Leptos pages and
+//! server functions, sign-in routes, health check, static files, sessions, the request's services,
+//! CSRF, security headers, request logs — and serves it until SIGINT or SIGTERM. No business rules
+//! live here: they are in `services`.
 
-pub mod auth_service;
 pub mod csrf;
+pub mod extract;
 pub mod fns;
 pub mod guard;
 pub mod headers;
-pub mod page_cache;
 pub mod session;
-pub mod settings_fns;
-pub mod settings_service;
 pub mod sign_in_routes;
-pub mod telemetry;
 
-use crate::app::{shell, App};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{RunMode, Settings};
-use auth_service::AuthService;
+use crate::runtime::serve::Shutdown;
+use crate::runtime::telemetry;
+use crate::services::Services;
+use crate::ui_types::PageRule;
 use axum::extract::FromRef;
 use axum::routing::get;
 use axum::{Json, Router};
 use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
+use leptos::prelude::AnyView;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use tower_sessions::{SessionManagerLayer, SessionStore};
+
+/// What the app gives the server: its root view, the HTML document around it, and the route table
+/// (which pages need sign-in).
+#[derive(Clone, Copy)]
+pub struct Site {
+    pub app: fn() -> AnyView,
+    pub shell: fn(LeptosOptions) -> AnyView,
+    pub pages: &'static [PageRule],
+}
 
 /// What every handler can reach. Cheap to clone (axum clones it for every request): one `Arc`.
 #[derive(Clone)]
@@ -35,19 +44,14 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub settings: Arc<Settings>,
-    pub auth: Arc<AuthService>,
-    /// `None` when no machine-to-machine app is configured.
-    pub settings_service: Option<Arc<settings_service::SettingsService>>,
+    pub services: Arc<Services>,
 }
 
 impl AppState {
     pub fn new(settings: Settings, clock: SharedClock) -> Result<Self, crate::auth::AuthError> {
-        let settings_service = management_client(&settings, Arc::clone(&clock))
-            .map(|client| Arc::new(settings_service::SettingsService::new(client)));
         Ok(Self(Arc::new(Shared {
             leptos_options: leptos_options(&settings),
-            auth: Arc::new(AuthService::new(&settings, clock)?),
-            settings_service,
+            services: Services::new(&settings, clock)?,
             settings: Arc::new(settings),
         })))
     }
@@ -63,49 +67,6 @@ impl std::ops::Deref for AppState {
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
-    }
-}
-
-impl FromRef<AppState> for Arc<AuthService> {
-    fn from_ref(state: &AppState) -> Self {
-        Arc::clone(&state.auth)
-    }
-}
-
-impl FromRef<AppState> for Arc<Settings> {
-    fn from_ref(state: &AppState) -> Self {
-        Arc::clone(&state.settings)
-    }
-}
-
-impl FromRef<AppState> for Option<Arc<settings_service::SettingsService>> {
-    fn from_ref(state: &AppState) -> Self {
-        state.settings_service.clone()
-    }
-}
-
-/// The Management API client for the configured Logto (or the embedded provider).
-fn management_client(
-    settings: &Settings,
-    clock: SharedClock,
-) -> Option<crate::management::ManagementClient> {
-    let credentials = settings.logto.m2m.clone()?;
-    let endpoint = settings
-        .logto
-        .endpoint
-        .as_ref()
-        .unwrap_or(&settings.provider.base_url);
-    match crate::management::ManagementClient::new(
-        endpoint,
-        credentials,
-        settings.logto.http_timeout,
-        clock,
-    ) {
-        Ok(client) => Some(client),
-        Err(error) => {
-            tracing::error!(%error, "cannot build the Management API client");
-            None
-        }
     }
 }
 
@@ -127,29 +88,20 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
 }
 
 /// The whole application as one router, ready to serve or to test with `oneshot`.
-pub fn router<S>(state: AppState, sessions: SessionManagerLayer<S>) -> Router
+pub fn router<S>(state: AppState, sessions: SessionManagerLayer<S>, site: Site) -> Router
 where
     S: SessionStore + Clone,
 {
-    let routes = generate_route_list(App);
+    let routes = generate_route_list(site.app);
     let settings = Arc::clone(&state.settings);
     // Axum clones each route's handler, with everything it captures, for every request: the
     // captures are `Arc`s so that this costs a few reference counts.
     let page_csp = Arc::new(headers::PagePolicy::new(&settings));
-    let auth = Arc::clone(&state.auth);
-    let settings_service = state.settings_service.clone();
-    let context = move || {
-        provide_context(Arc::clone(&auth));
-        provide_context(settings_service.clone());
-        page_csp.apply_to_response();
-    };
+    let context = move || page_csp.apply_to_response();
     let options = Arc::new(state.leptos_options.clone());
     let origin = csrf::AppOrigin(Arc::from(settings.logto.base()));
-    let pages = Arc::new(page_cache::PageCache::new(
-        Arc::clone(&state.auth),
-        settings.cache.page_bytes,
-    ));
-    let auth = Arc::clone(&state.auth);
+    let services = Arc::clone(&state.services);
+    let shell = site.shell;
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .merge(sign_in_routes::routes())
@@ -167,12 +119,12 @@ where
         .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(
-            auth,
-            guard::protect_pages,
+            services,
+            extract::attach,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            pages,
-            page_cache::serve,
+            guard::RouteTable(site.pages),
+            guard::protect_pages,
         ));
     let app = Router::new().fallback_service(middleware.service(routes));
     let app = headers::apply(app, &settings);
@@ -195,7 +147,7 @@ async fn healthz() -> Json<Health> {
 
 /// Serves the app (and the embedded provider when no Logto endpoint is configured) until
 /// SIGINT/SIGTERM, letting requests in flight finish.
-pub async fn serve(settings: Settings) -> Result<(), ServeError> {
+pub async fn serve(settings: Settings, site: Site) -> Result<(), ServeError> {
     let clock: SharedClock = Arc::new(SystemClock);
     let shutdown = Shutdown::on_signal();
     let provider = match settings.logto.endpoint {
@@ -216,8 +168,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         base_url = %state.settings.logto.base(),
         "app listening"
     );
-    axum::serve(no_delay(listener), router(state, sessions))
-        .with_graceful_shutdown(shutdown.wait())
+    crate::runtime::serve::serve(listener, router(state, sessions, site), shutdown.wait())
         .await
         .map_err(ServeError::Io)?;
     if let Some(provider) = provider {
@@ -225,20 +176,6 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     }
     tracing::info!("app stopped");
     Ok(())
-}
-
-/// Sends every write at once. Leptos streams pages in several chunks; with Nagle's algorithm
-/// each chunk after the first waits for the client's delayed ACK (~40 ms on Linux) on keep-alive
-/// connections.
-pub fn no_delay(
-    listener: tokio::net::TcpListener,
-) -> impl axum::serve::Listener<Addr = std::net::SocketAddr> {
-    use axum::serve::ListenerExt;
-    listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-    })
 }
 
 /// Serves only the embedded provider (`leptos-logto provider`), for other applications.
@@ -263,54 +200,4 @@ pub enum ServeError {
     Sessions(String),
     #[error("sign-in configuration: {0}")]
     Auth(String),
-}
-
-/// A shutdown signal any number of servers can wait for.
-#[derive(Clone)]
-struct Shutdown(tokio::sync::watch::Receiver<bool>);
-
-impl Shutdown {
-    fn on_signal() -> Self {
-        let (sender, receiver) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            shutdown_signal().await;
-            let _receivers_gone = sender.send(true);
-        });
-        Self(receiver)
-    }
-
-    fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let mut receiver = self.0.clone();
-        async move {
-            let _closed = receiver.wait_for(|stop| *stop).await;
-        }
-    }
-}
-
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("SIGINT received, shutting down"),
-        () = terminate => tracing::info!("SIGTERM received, shutting down"),
-    }
 }

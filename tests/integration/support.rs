@@ -37,7 +37,7 @@ pub fn app_with_store<S: tower_sessions::SessionStore + Clone>(
 ) -> axum::Router {
     let sessions = session::layer(store, &settings);
     let state = AppState::new(settings, Arc::new(SystemClock)).expect("auth service");
-    router(state, sessions)
+    router(state, sessions, leptos_logto::app::site())
 }
 
 /// Sends one request through the whole app router.

@@ -1,9 +1,10 @@
 //! The home page: signed out, "Sign in" and "Create account"; signed in, a greeting with links to
 //! the profile and sign-out. Links to the dev mailbox while the embedded provider sends codes there.
 
-use crate::app::api::{SessionSummary, StartSignIn, UserView};
+use crate::app::api::StartSignIn;
 use crate::app::components::sign_out_button::SignOutButton;
 use crate::app::SessionResource;
+use crate::ui_types::{SessionSummary, UserView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

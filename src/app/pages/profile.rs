@@ -3,9 +3,11 @@
 //! redirected by the server; in the browser, a 401 from the server function sends the person to
 //! sign in and back.
 
-use crate::app::api::{profile, ProfileData, RefreshTokens};
+use crate::app::api::{profile, RefreshTokens};
+use crate::app::components::error_page::ErrorPage;
 use crate::app::components::sign_out_button::SignOutButton;
 use crate::app::format;
+use crate::ui_types::{AppError, ProfileData};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -18,10 +20,20 @@ pub fn ProfilePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(profile) => view! { <ProfileView profile /> }.into_any(),
-                    Err(_) => {
+                    Err(AppError::SignedOut) => {
                         send_to_sign_in();
-                        view! { <p class="muted">"Your session has ended. Taking you to sign in…"</p> }.into_any()
+                        view! {
+                            <p class="muted">
+                                "Your session has ended. Taking you to "
+                                <a href="/logto/sign-in?return_to=/profile" rel="external">"sign in"</a>"…"
+                            </p>
+                        }.into_any()
                     }
+                    Err(error) => view! {
+                        <ErrorPage status=error.status() title="Your profile is unavailable" message=error.message()>
+                            <a href="/profile" class="button" rel="external">"Try again"</a>
+                        </ErrorPage>
+                    }.into_any(),
                 }
             })}
         </Suspense>
@@ -47,7 +59,8 @@ fn ProfileView(profile: ProfileData) -> impl IntoView {
             expires_at.set(new_expiry);
         }
     });
-    let refresh_failed = move || matches!(refresh.value().get(), Some(Err(_)));
+    let refresh_failed = move || matches!(refresh.value().get(), Some(Err(ref error)) if *error != AppError::SignedOut);
+    let session_ended = move || matches!(refresh.value().get(), Some(Err(AppError::SignedOut)));
     let user = profile.user.clone();
     view! {
         <section class="profile">
@@ -82,7 +95,13 @@ fn ProfileView(profile: ProfileData) -> impl IntoView {
             </Show>
             <Show when=refresh_failed>
                 <p class="alert alert--error" role="alert">
-                    "The tokens could not be refreshed. Sign in again if this keeps happening."
+                    "The tokens could not be refreshed. Try again in a moment."
+                </p>
+            </Show>
+            <Show when=session_ended>
+                <p class="alert alert--error" role="alert">
+                    "Your session has ended. "
+                    <a href="/logto/sign-in?return_to=/profile" rel="external">"Sign in again"</a>"."
                 </p>
             </Show>
             <h2>"ID token claims"</h2>

@@ -5,9 +5,10 @@
 //! warning.
 
 use crate::app::components::error_page::ErrorPage;
-use crate::app::settings_api::{
-    load_settings, EmailSettings, Outcome, SaveEmail, SaveSignIn, SettingsData, SignInSettings,
-    TemplateForm, DEV_MAILBOX_FACTORY, OPTIONAL_USAGE_TYPES, REQUIRED_USAGE_TYPES, SES_FACTORY,
+use crate::app::settings_api::{load_settings, SaveEmail, SaveSignIn};
+use crate::ui_types::{
+    AppError, EmailSettings, Outcome, SettingsData, SignInSettings, TemplateForm,
+    DEV_MAILBOX_FACTORY, OPTIONAL_USAGE_TYPES, REQUIRED_USAGE_TYPES, SES_FACTORY,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,7 +22,7 @@ pub fn SettingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(settings) => view! { <Settings settings /> }.into_any(),
-                    Err(error) => view! { <LoadFailure message=error.to_string() /> }.into_any(),
+                    Err(error) => view! { <LoadFailure error /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -29,29 +30,37 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn LoadFailure(message: String) -> impl IntoView {
-    let message = message
-        .trim_start_matches("error running server function: ")
-        .to_owned();
-    if message.contains("Only administrators") {
-        view! {
+fn LoadFailure(error: AppError) -> impl IntoView {
+    match error {
+        AppError::AdminsOnly => view! {
             <ErrorPage
                 status=403
                 title="Administrators only"
                 message="Only administrators can change the sign-in experience. Ask an administrator for access."
             />
         }
-        .into_any()
-    } else if message.contains("not signed in") {
-        #[cfg(feature = "hydrate")]
-        {
-            let _navigated = window()
-                .location()
-                .set_href("/logto/sign-in?return_to=/settings/sign-in-experience");
+        .into_any(),
+        AppError::SignedOut => {
+            #[cfg(feature = "hydrate")]
+            {
+                let _navigated = window()
+                    .location()
+                    .set_href("/logto/sign-in?return_to=/settings/sign-in-experience");
+            }
+            view! {
+                <p class="muted">
+                    "Taking you to "
+                    <a href="/logto/sign-in?return_to=/settings/sign-in-experience" rel="external">"sign in"</a>"…"
+                </p>
+            }
+            .into_any()
         }
-        view! { <p class="muted">"Taking you to sign in…"</p> }.into_any()
-    } else {
-        view! { <ErrorPage status=503 title="Settings unavailable" message=message /> }.into_any()
+        error => view! {
+            <ErrorPage status=error.status() title="Settings unavailable" message=error.message()>
+                <a href="/settings/sign-in-experience" class="button" rel="external">"Try again"</a>
+            </ErrorPage>
+        }
+        .into_any(),
     }
 }
 
@@ -91,23 +100,19 @@ fn warn_before_leaving(dirty: RwSignal<bool>) {
     let _ = dirty;
 }
 
-/// The message of a failed server call, without the framework's prefix.
-fn failure_text(error: &ServerFnError) -> String {
-    error
-        .to_string()
-        .trim_start_matches("error running server function: ")
-        .to_owned()
-}
-
 /// A form's last answer as (outcome, failure message); a successful save clears `dirty`.
 fn results(
-    value: impl Get<Value = Option<Result<Outcome, ServerFnError>>> + Clone + Send + Sync + 'static,
+    value: impl Get<Value = Option<Result<Outcome, AppError>>> + Clone + Send + Sync + 'static,
     dirty: RwSignal<bool>,
 ) -> (Signal<Option<Outcome>>, Signal<Option<String>>) {
     let for_outcome = value.clone();
     let outcome = Signal::derive(move || for_outcome.get().and_then(Result::ok));
-    let failed =
-        Signal::derive(move || value.get().and_then(Result::err).map(|e| failure_text(&e)));
+    let failed = Signal::derive(move || {
+        value
+            .get()
+            .and_then(Result::err)
+            .map(|error| error.message())
+    });
     Effect::new(move |_| {
         if outcome.get().is_some_and(|o| o.ok) {
             dirty.set(false);

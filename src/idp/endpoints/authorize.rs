@@ -3,7 +3,7 @@
 //! pages. Every redirect back to the client carries `iss` (RFC 9207).
 
 use super::cookies;
-use crate::idp::experience::html;
+use crate::idp::html;
 use crate::idp::protocol::authorize::{validate, AuthorizeFailure, RawAuthorizeRequest};
 use crate::idp::protocol::error::OAuthError;
 use crate::idp::protocol::records::{

@@ -4,7 +4,7 @@
 
 use super::authorize::see_other;
 use super::cookies;
-use crate::idp::experience::html;
+use crate::idp::html;
 use crate::idp::random;
 use crate::idp::store::Kind;
 use crate::idp::Provider;

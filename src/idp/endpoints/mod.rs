@@ -1,65 +1,10 @@
-//! The provider's HTTP surface (axum handlers only: parse, call protocol logic, render), Logto's
-//! paths (`/oidc/*`, the sign-in pages, the Management API under `/api`, the first
-//! administrator's `/setup`), and the headers every provider response carries. The dev mailbox
-//! (`/dev/*`) exists only in development.
+//! The provider's OIDC endpoints (`/oidc/*`), axum handlers only: parse once, call the protocol
+//! rules, render. The paths they are served at are in `idp::routes`.
 
 pub(crate) mod authorize;
 mod client_auth;
 pub mod cookies;
-mod discovery;
-mod end_session;
-mod token;
-mod userinfo;
-
-use super::experience;
-use super::management;
-use super::Provider;
-use axum::http::{header, HeaderValue};
-use axum::routing::{get, post};
-use axum::Router;
-use tower_http::set_header::SetResponseHeaderLayer;
-
-pub fn router(provider: Provider) -> Router {
-    let oidc = Router::new()
-        .route(
-            "/.well-known/openid-configuration",
-            get(discovery::openid_configuration),
-        )
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(discovery::openid_configuration),
-        )
-        .route("/jwks", get(discovery::jwks))
-        .route(
-            "/auth",
-            get(authorize::authorize_get).post(authorize::authorize_post),
-        )
-        .route("/token", post(token::token))
-        .route("/me", get(userinfo::userinfo).post(userinfo::userinfo))
-        .route("/token/revocation", post(userinfo::revocation))
-        .route(
-            "/session/end",
-            get(end_session::end_session_get).post(end_session::end_session_post),
-        )
-        .route("/session/end/success", get(end_session::signed_out));
-    let mut router = Router::new()
-        .nest("/oidc", oidc)
-        .nest("/api", management::routes(provider.clone()))
-        .merge(experience::routes())
-        .merge(super::setup::routes());
-    // The dev mailbox shows every sign-in code: outside development its routes do not exist.
-    if provider.config.development() {
-        router = router.merge(experience::mailbox::routes());
-    }
-    router
-        .with_state(provider)
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        // `same-origin`, not `no-referrer`: with the latter, browsers send `Origin: null` on the
-        // sign-in forms, and the same-origin check would refuse them.
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-}
+pub(crate) mod discovery;
+pub(crate) mod end_session;
+pub(crate) mod token;
+pub(crate) mod userinfo;

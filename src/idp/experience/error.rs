@@ -3,9 +3,9 @@
 //! internal detail (store, connector) only logged. Variants that re-show a form carry what the
 //! form needs.
 
-use super::html;
 use super::pages::{self, CodeForm, EmailForm};
 use crate::idp::endpoints::authorize::see_other;
+use crate::idp::html;
 use crate::idp::sign_in_experience::EmailAccess;
 use crate::runtime::origin::Refusal;
 use axum::http::StatusCode;

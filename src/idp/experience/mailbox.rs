@@ -3,7 +3,7 @@
 //! tests). Its own router, so that it can be mounted only where the dev mailbox belongs.
 
 use super::error::ExperienceError;
-use super::html::{self, Text};
+use crate::idp::html::{self, Text};
 use crate::idp::Provider;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};

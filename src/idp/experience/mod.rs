@@ -9,7 +9,6 @@
 pub mod codes;
 pub mod error;
 pub mod flow;
-pub mod html;
 pub mod mailbox;
 pub mod pages;
 mod routes;

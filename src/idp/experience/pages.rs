@@ -4,7 +4,7 @@
 //! static markup and the countdown script, which the per-response CSP nonce allows. The ids,
 //! classes and labels are what the Playwright specs select on.
 
-use super::html::{self, Text};
+use crate::idp::html::{self, Text};
 use crate::idp::sign_in_experience::EmailAccess;
 use axum::http::StatusCode;
 use axum::response::Response;

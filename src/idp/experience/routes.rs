@@ -6,10 +6,10 @@
 
 use super::error::ExperienceError;
 use super::flow::{self, EmailStep, Interaction, SignedIn};
-use super::html;
 use super::pages::{self, Screen};
 use crate::idp::endpoints::authorize::{redirect_error, see_other};
 use crate::idp::endpoints::cookies;
+use crate::idp::html;
 use crate::idp::protocol::error::OAuthError;
 use crate::idp::protocol::records::SESSION_TTL;
 use crate::idp::setup;

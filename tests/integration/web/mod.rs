@@ -3,7 +3,6 @@
 //! that live in the web layer (CSRF, fixation, open redirects, token leaks).
 
 mod flow;
-mod page_cache;
 mod sessions;
 mod settings_access;
 mod world;

@@ -1,9 +1,8 @@
 //! The app's sign-in use cases over the relying-party core: start a sign-in, finish it at the
 //! callback, tell who is signed in (enforcing idle and absolute timeouts and refreshing tokens in
-//! single flight), refresh on demand, and sign out. Route handlers and server functions are thin
-//! adapters over this; it holds no Leptos types.
+//! single flight), fetch userinfo (cached briefly), refresh on demand, and sign out. Route
+//! handlers and server functions are thin adapters over this; it holds no Leptos or axum types.
 
-use crate::auth::session::decode_tokens;
 use crate::auth::{
     AuthError, AuthSession, CallbackParams, CurrentUser, FirstScreen, Refresher, RelyingParty,
     RpConfig, SignInOptions, TokenSet,
@@ -17,13 +16,6 @@ use url::Url;
 
 /// Userinfo answers kept at most (one per signed-in person with a live access token).
 const USERINFO_CACHE_ENTRIES: u64 = 10_000;
-/// Decoded token sets kept at most, and for how long unused.
-const DECODED_TOKENS_ENTRIES: u64 = 10_000;
-const DECODED_TOKENS_IDLE: Duration = Duration::from_secs(600);
-
-/// Token sets by the text a session stores them as (see [`AuthSession::stored_tokens`]).
-type DecodedTokens = moka::sync::Cache<String, Arc<TokenSet>, foldhash::quality::RandomState>;
-
 pub struct AuthService {
     rp: RelyingParty,
     refresher: Refresher,
@@ -31,9 +23,6 @@ pub struct AuthService {
     /// Recent userinfo answers by (`sub`, access-token expiry); `None` when every view fetches.
     userinfo: Option<moka::future::Cache<(String, u64), Arc<serde_json::Value>>>,
     userinfo_max_age: Duration,
-    /// Decoding a token set costs more than the rest of a signed-in page view served from the
-    /// page cache; the same stored text always decodes to the same set.
-    decoded: DecodedTokens,
     /// The dev mailbox of the embedded provider, when it is the one in use.
     pub mailbox_url: Option<String>,
 }
@@ -74,10 +63,6 @@ impl AuthService {
                     .build()
             }),
             userinfo_max_age: max_age,
-            decoded: moka::sync::Cache::builder()
-                .max_capacity(DECODED_TOKENS_ENTRIES)
-                .time_to_idle(DECODED_TOKENS_IDLE)
-                .build_with_hasher(foldhash::quality::RandomState::default()),
             mailbox_url,
         })
     }
@@ -121,10 +106,9 @@ impl AuthService {
     /// limit, refreshes tokens close to expiry (one refresh per session however many requests).
     pub async fn current(&self, session: &Session) -> Result<Option<SignedIn>, AuthError> {
         let auth = AuthSession::new(session.clone());
-        let Some(stored) = auth.stored_tokens().await? else {
+        let Some(tokens) = auth.tokens().await? else {
             return Ok(None);
         };
-        let tokens = self.decode(&stored)?;
         let now = self.now();
         if !auth
             .is_valid_with(
@@ -140,7 +124,7 @@ impl AuthService {
         }
         let tokens = if tokens.needs_refresh(now) {
             match self.refresher.fresh_tokens(&auth, &self.rp).await {
-                Ok(Some(tokens)) => Arc::new(tokens),
+                Ok(Some(tokens)) => tokens,
                 Ok(None) | Err(AuthError::SignedOut) => return Ok(None),
                 Err(error) => return Err(error),
             }
@@ -148,32 +132,7 @@ impl AuthService {
             tokens
         };
         auth.touch(now).await?;
-        Ok(Some((CurrentUser::from_claims(&tokens.claims), tokens)))
-    }
-
-    /// The token set a session stores, decoded once per distinct stored text.
-    fn decode(&self, stored: &serde_json::Value) -> Result<Arc<TokenSet>, AuthError> {
-        let serde_json::Value::String(text) = stored else {
-            return decode_tokens(stored).map(Arc::new);
-        };
-        if let Some(tokens) = self.decoded.get(text.as_str()) {
-            return Ok(tokens);
-        }
-        let tokens = Arc::new(decode_tokens(stored)?);
-        self.decoded.insert(text.clone(), Arc::clone(&tokens));
-        Ok(tokens)
-    }
-
-    /// [`Self::current`], worked out at most once for the request `memo` belongs to.
-    pub async fn current_once<'m>(
-        &self,
-        session: &Session,
-        memo: &'m RequestUser,
-    ) -> Result<Option<&'m SignedIn>, AuthError> {
-        memo.0
-            .get_or_try_init(|| self.current(session))
-            .await
-            .map(Option::as_ref)
+        Ok(Some(SignedIn::new(tokens)))
     }
 
     /// Claims from the userinfo endpoint, at most `userinfo_max_age` old; failures are not kept.
@@ -237,14 +196,21 @@ impl AuthService {
     }
 }
 
-/// Who is signed in, for one request: the page guard, the page cache and the server functions a
-/// page render calls all ask, and [`AuthService::current_once`] answers once. Kept in the
-/// request's extensions; a clone shares the answer.
-#[derive(Clone, Default)]
-pub struct RequestUser(Arc<tokio::sync::OnceCell<Option<SignedIn>>>);
+/// Who is signed in, and their live tokens (which never leave the server).
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub user: CurrentUser,
+    pub tokens: Arc<TokenSet>,
+}
 
-/// Who is signed in, and their live tokens.
-pub type SignedIn = (CurrentUser, Arc<TokenSet>);
+impl SignedIn {
+    pub fn new(tokens: TokenSet) -> Self {
+        Self {
+            user: CurrentUser::from_claims(&tokens.claims),
+            tokens: Arc::new(tokens),
+        }
+    }
+}
 
 /// A same-origin path to return to after sign-in, else `/` (security.md "Redirects"): one leading
 /// `/`, not `//` or `/\`, no scheme, no control or space characters — checked before and after

@@ -40,7 +40,7 @@ pub fn page_with_script(
     body: Markup,
     script: Option<&'static str>,
 ) -> Response {
-    let nonce = super::super::random::token();
+    let nonce = super::random::token();
     // `Markup` is already-escaped HTML (maud's `PreEscaped<String>`): placed as it is.
     let body = PreEscaped(body.into_string());
     let document = html! {
@@ -119,7 +119,7 @@ pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response 
 
 /// The stylesheet: the app's own, plus the sign-in card.
 pub const STYLESHEET: &str = concat!(
-    include_str!("../../../style/main.css"),
+    include_str!("../../style/main.css"),
     r#"
 .auth-card { max-width: 26rem; margin: 0 auto; background: var(--color-surface); border: 1px solid var(--color-border);
   border-radius: var(--radius); padding: var(--space-6); box-shadow: var(--shadow); }

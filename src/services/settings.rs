@@ -3,11 +3,14 @@
 //! email. Works with a real Logto (which returns connector secrets in plain text — they never
 //! leave this module) and with the embedded provider (which never returns them).
 
-use crate::app::settings_api::{
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::management::{ApiError, ManagementClient};
+use crate::ui_types::AppError;
+use crate::ui_types::{
     EmailSettings, FieldError, Outcome, SesForm, SettingsData, SignInSettings, TemplateForm,
     DEV_MAILBOX_FACTORY, REQUIRED_USAGE_TYPES, SES_FACTORY,
 };
-use crate::management::{ApiError, ManagementClient};
 use serde_json::{json, Map, Value};
 
 pub struct SettingsService {
@@ -31,6 +34,36 @@ const SES_FIELDS: [(&str, &str); 8] = [
     ),
     ("configurationSetName", "configuration_set_name"),
 ];
+
+/// The Management API client for the configured Logto (or the embedded provider), when a
+/// machine-to-machine app is configured.
+pub fn management_client(settings: &Settings, clock: SharedClock) -> Option<ManagementClient> {
+    let credentials = settings.logto.m2m.clone()?;
+    let endpoint = settings
+        .logto
+        .endpoint
+        .as_ref()
+        .unwrap_or(&settings.provider.base_url);
+    match ManagementClient::new(endpoint, credentials, settings.logto.http_timeout, clock) {
+        Ok(client) => Some(client),
+        Err(error) => {
+            tracing::error!(%error, "cannot build the Management API client");
+            None
+        }
+    }
+}
+
+/// A Management API failure as server functions report it (logged here with its detail).
+pub fn app_error(error: &ApiError) -> AppError {
+    tracing::error!(%error, "Management API failure");
+    match error {
+        ApiError::Unreachable(_) => AppError::Unavailable,
+        ApiError::Rejected { code, .. } => AppError::ManagementFailed { code: code.clone() },
+        ApiError::Malformed(_) => AppError::ManagementFailed {
+            code: error.code().to_owned(),
+        },
+    }
+}
 
 impl SettingsService {
     pub fn new(client: ManagementClient) -> Self {
@@ -56,6 +89,24 @@ impl SettingsService {
                 || connector["connectorId"] == SES_FACTORY
                 || connector["connectorId"] == DEV_MAILBOX_FACTORY
         }))
+    }
+
+    /// The email form's two buttons: `intent=test` sends a test email through the unsaved form;
+    /// anything else saves it.
+    pub async fn submit_email(
+        &self,
+        intent: &str,
+        factory: &str,
+        test_address: Option<&str>,
+        form: &SesForm,
+    ) -> Result<Outcome, ApiError> {
+        match intent {
+            "test" => {
+                self.test_email(test_address.unwrap_or_default(), form)
+                    .await
+            }
+            _ => self.save_email(factory, form).await,
+        }
     }
 
     pub async fn save_email(&self, factory: &str, form: &SesForm) -> Result<Outcome, ApiError> {

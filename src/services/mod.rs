@@ -1,0 +1,37 @@
+//! The app's use cases in plain async Rust — no Leptos, no axum: sign-in and the session
+//! ([`sign_in`]), what pages show of the person ([`profile`]), the sign-in experience settings over
+//! the Management API ([`settings`]), and the one mapping of sign-in failures ([`failure`]). One
+//! [`Services`] value holds them; the web layer puts it in every request and calls into it.
+
+pub mod failure;
+pub mod profile;
+pub mod settings;
+pub mod sign_in;
+
+pub mod visit;
+
+pub use sign_in::{AuthService, SignedIn};
+pub use visit::Visit;
+
+use crate::auth::AuthError;
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use settings::SettingsService;
+use std::sync::Arc;
+
+/// Every use case the app offers, built once at start.
+pub struct Services {
+    pub auth: AuthService,
+    /// `None` when no machine-to-machine app is configured.
+    pub settings: Option<SettingsService>,
+}
+
+impl Services {
+    pub fn new(settings: &Settings, clock: SharedClock) -> Result<Arc<Self>, AuthError> {
+        Ok(Arc::new(Self {
+            settings: settings::management_client(settings, Arc::clone(&clock))
+                .map(SettingsService::new),
+            auth: AuthService::new(settings, clock)?,
+        }))
+    }
+}

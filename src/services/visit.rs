@@ -1,0 +1,158 @@
+//! One request's view of the use cases: the [`Services`], the request's session, and who is signed
+//! in — worked out at most once per request however many parts of a page ask ([`Visit::person`]).
+//! Every server function and sign-in route is one call on a `Visit`; the web layer builds one per
+//! request and keeps it in the request's extensions. Failures come back as [`AppError`]s.
+
+use super::failure::app_error;
+use super::settings::{self, SettingsService};
+use super::sign_in::SignedIn;
+use super::{profile, Services};
+use crate::auth::{AuthError, CallbackParams, ADMIN_ROLE};
+use crate::ui_types::{
+    AppError, Outcome, ProfileData, SesForm, SessionSummary, SettingsData, SignInSettings,
+};
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+use tower_sessions::Session;
+use url::Url;
+
+/// The use cases for one request. Cheap to clone; clones share the memo of who is signed in.
+#[derive(Clone)]
+pub struct Visit {
+    services: Arc<Services>,
+    session: Session,
+    person: Arc<OnceCell<Option<SignedIn>>>,
+}
+
+impl Visit {
+    pub fn new(services: Arc<Services>, session: Session) -> Self {
+        Self {
+            services,
+            session,
+            person: Arc::default(),
+        }
+    }
+
+    /// Who is signed in, if anyone: timeouts enforced and tokens refreshed when due, once per
+    /// request.
+    pub async fn person(&self) -> Result<Option<SignedIn>, AppError> {
+        self.person
+            .get_or_try_init(|| self.services.auth.current(&self.session))
+            .await
+            .cloned()
+            .map_err(|error| app_error(&error))
+    }
+
+    /// The signed-in person, or [`AppError::SignedOut`].
+    pub async fn signed_in(&self) -> Result<SignedIn, AppError> {
+        self.person().await?.ok_or(AppError::SignedOut)
+    }
+
+    /// The signed-in administrator, or [`AppError::SignedOut`] / [`AppError::AdminsOnly`].
+    pub async fn admin(&self) -> Result<SignedIn, AppError> {
+        let person = self.signed_in().await?;
+        if person.user.has_role(ADMIN_ROLE) {
+            Ok(person)
+        } else {
+            tracing::warn!(user = %person.user.sub, "non-admin refused the settings");
+            Err(AppError::AdminsOnly)
+        }
+    }
+
+    /// Who is signed in, as every page's header and the home page show it.
+    pub async fn summary(&self) -> Result<SessionSummary, AppError> {
+        let person = self.person().await?;
+        Ok(profile::summary(&self.services.auth, person.as_ref()))
+    }
+
+    /// The profile page's data.
+    pub async fn profile(&self) -> Result<ProfileData, AppError> {
+        let person = self.signed_in().await?;
+        Ok(profile::profile(&self.services.auth, &person).await)
+    }
+
+    /// The provider URL that starts a sign-in (or sign-up) coming back to `return_to`.
+    pub async fn begin_sign_in(
+        &self,
+        return_to: Option<&str>,
+        register: bool,
+    ) -> Result<Url, AuthError> {
+        self.services
+            .auth
+            .begin(&self.session, return_to, register)
+            .await
+    }
+
+    /// [`Self::begin_sign_in`] for server functions.
+    pub async fn sign_in_url(
+        &self,
+        return_to: Option<&str>,
+        register: bool,
+    ) -> Result<Url, AppError> {
+        self.begin_sign_in(return_to, register)
+            .await
+            .map_err(|error| app_error(&error))
+    }
+
+    /// Finishes a sign-in at the callback; where to go next.
+    pub async fn finish_sign_in(&self, params: &CallbackParams) -> Result<String, AuthError> {
+        self.services.auth.finish(&self.session, params).await
+    }
+
+    /// Refreshes the tokens now; the new access-token expiry (Unix seconds).
+    pub async fn refresh(&self) -> Result<u64, AppError> {
+        self.signed_in().await?;
+        match self.services.auth.refresh_now(&self.session).await {
+            Ok(Some(tokens)) => Ok(tokens.access_token_expires_at),
+            Ok(None) => Err(AppError::SignedOut),
+            Err(error) => Err(app_error(&error)),
+        }
+    }
+
+    /// Signs out here and at the provider; the provider's end-session URL.
+    pub async fn sign_out(&self) -> Result<Url, AppError> {
+        self.services
+            .auth
+            .sign_out(&self.session)
+            .await
+            .map_err(|error| app_error(&error))
+    }
+
+    /// The sign-in experience settings (administrators only).
+    pub async fn settings(&self) -> Result<SettingsData, AppError> {
+        let service = self.settings_service().await?;
+        service.load().await.map_err(|e| settings::app_error(&e))
+    }
+
+    /// Saves the email connector, or sends a test email through the unsaved form.
+    pub async fn submit_email(
+        &self,
+        intent: &str,
+        factory: &str,
+        test_address: Option<&str>,
+        form: &SesForm,
+    ) -> Result<Outcome, AppError> {
+        let service = self.settings_service().await?;
+        service
+            .submit_email(intent, factory, test_address, form)
+            .await
+            .map_err(|e| settings::app_error(&e))
+    }
+
+    /// Saves the sign-up and sign-in methods.
+    pub async fn save_sign_in(&self, methods: &SignInSettings) -> Result<Outcome, AppError> {
+        let service = self.settings_service().await?;
+        service
+            .save_sign_in(methods)
+            .await
+            .map_err(|e| settings::app_error(&e))
+    }
+
+    async fn settings_service(&self) -> Result<&SettingsService, AppError> {
+        self.admin().await?;
+        self.services
+            .settings
+            .as_ref()
+            .ok_or(AppError::ManagementNotConfigured)
+    }
+}

@@ -1,0 +1,352 @@
+//! What crosses the wire between the browser and the server: the data server functions take and
+//! return, the typed [`AppError`] they fail with, the sign-in failure vocabulary, and which pages
+//! need a signed-in person. Compiled for both builds; imports nothing of this crate, so every layer
+//! may use it. Tokens never appear in these types: the browser only learns who is signed in and
+//! when things expire. The SES secret is write-only: only whether one is set comes back.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The signed-in person, as pages show them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UserView {
+    /// The provider's subject identifier (`sub`).
+    pub id: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub is_admin: bool,
+}
+
+/// What every page needs to know.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub user: Option<UserView>,
+    /// Set while the embedded provider's dev mailbox delivers sign-in codes.
+    pub mailbox_url: Option<String>,
+}
+
+/// The profile page's data.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ProfileData {
+    pub user: UserView,
+    /// ID-token claims as (name, JSON value) pairs, sorted by name.
+    pub claims: Vec<(String, String)>,
+    /// Claims from the userinfo endpoint, or why they could not be fetched.
+    pub userinfo: Result<Vec<(String, String)>, String>,
+    /// How old (seconds) the userinfo claims may be; 0: fetched for this view.
+    pub userinfo_max_age_secs: u64,
+    /// Unix seconds.
+    pub access_token_expires_at: u64,
+    pub session_idle_timeout_secs: u64,
+    pub session_absolute_lifetime_secs: u64,
+}
+
+// ---- Sign-in experience settings -----------------------------------------------------------
+
+pub const SES_FACTORY: &str = "aws-ses-mail";
+pub const DEV_MAILBOX_FACTORY: &str = "dev-mailbox";
+/// Usage types Logto requires in every SES connector.
+pub const REQUIRED_USAGE_TYPES: [&str; 4] = ["Register", "SignIn", "ForgotPassword", "Generic"];
+/// Further usage types an admin may add.
+pub const OPTIONAL_USAGE_TYPES: [&str; 3] = [
+    "OrganizationInvitation",
+    "BindNewIdentifier",
+    "MfaVerification",
+];
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateForm {
+    pub usage_type: String,
+    pub subject: String,
+    pub content: String,
+}
+
+/// The AWS SES connector's fields (Logto's config keys, in snake case).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SesForm {
+    #[serde(default)]
+    pub access_key_id: String,
+    /// Write-only: empty when shown; empty on save keeps the stored secret.
+    #[serde(default)]
+    pub access_key_secret: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub email_address: String,
+    #[serde(default)]
+    pub email_address_identity_arn: String,
+    #[serde(default)]
+    pub feedback_forwarding_email_address: String,
+    #[serde(default)]
+    pub feedback_forwarding_email_address_identity_arn: String,
+    #[serde(default)]
+    pub configuration_set_name: String,
+    #[serde(default)]
+    pub templates: Vec<TemplateForm>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailSettings {
+    /// `aws-ses-mail`, `dev-mailbox`, or empty when no email connector exists.
+    pub factory: String,
+    pub ses: SesForm,
+    /// Whether an SES secret is stored.
+    pub secret_set: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInSettings {
+    pub email_sign_up: bool,
+    pub verification_code: bool,
+    pub password: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsData {
+    pub email: EmailSettings,
+    pub sign_in: SignInSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The form field, e.g. `ses[region]` or `verification_code`.
+    pub field: String,
+    pub message: String,
+}
+
+/// The answer to a save or a test: a summary and, on failure, the fields at fault.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub ok: bool,
+    pub message: String,
+    pub field_errors: Vec<FieldError>,
+}
+
+impl Outcome {
+    pub fn error_for(&self, field: &str) -> Option<String> {
+        self.field_errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.clone())
+    }
+}
+
+// ---- Failures ------------------------------------------------------------------------------
+
+/// Why a sign-in failed, as the sign-in error page explains it (`/sign-in-error?reason=…`). A fixed
+/// vocabulary, so nothing from the provider or the URL is ever echoed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignInFailure {
+    Cancelled,
+    ProviderError,
+    InvalidRequest,
+    Expired,
+    VerificationFailed,
+    Unreachable,
+    SignedOut,
+    Internal,
+}
+
+impl SignInFailure {
+    pub const ALL: [SignInFailure; 8] = [
+        SignInFailure::Cancelled,
+        SignInFailure::ProviderError,
+        SignInFailure::InvalidRequest,
+        SignInFailure::Expired,
+        SignInFailure::VerificationFailed,
+        SignInFailure::Unreachable,
+        SignInFailure::SignedOut,
+        SignInFailure::Internal,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            SignInFailure::Cancelled => "cancelled",
+            SignInFailure::ProviderError => "provider_error",
+            SignInFailure::InvalidRequest => "invalid_request",
+            SignInFailure::Expired => "expired",
+            SignInFailure::VerificationFailed => "verification_failed",
+            SignInFailure::Unreachable => "unreachable",
+            SignInFailure::SignedOut => "signed_out",
+            SignInFailure::Internal => "internal",
+        }
+    }
+
+    pub fn parse(code: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|failure| failure.code() == code)
+            .unwrap_or(SignInFailure::Internal)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            SignInFailure::Cancelled => "Sign-in cancelled",
+            SignInFailure::SignedOut => "Your session has ended",
+            _ => "Sign-in didn't work",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            SignInFailure::Cancelled => "Sign-in was cancelled. You can try again whenever you like.",
+            SignInFailure::ProviderError => "The sign-in service could not complete your request. Please try again.",
+            SignInFailure::InvalidRequest => "This sign-in link is not valid for this browser, or it was already used. Please start signing in again.",
+            SignInFailure::Expired => "The sign-in took too long. Please start again.",
+            SignInFailure::VerificationFailed => "We could not confirm your sign-in with the sign-in service. Please try again.",
+            SignInFailure::Unreachable => "The sign-in service is not reachable right now. Please try again in a moment.",
+            SignInFailure::SignedOut => "Your session has ended. Please sign in again.",
+            SignInFailure::Internal => "Something went wrong on our side. Please try again later.",
+        }
+    }
+}
+
+/// Why a server function refused or failed, typed end to end: pages match on the variant, never on
+/// text. On the server the matching HTTP status is set on the response too ([`AppError::status`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AppError {
+    /// 401: nobody is signed in, or the session has ended.
+    SignedOut,
+    /// 403: signed in, but this needs an administrator.
+    AdminsOnly,
+    /// 503: the sign-in service or a store did not answer; trying again later may work.
+    Unavailable,
+    /// 503: no machine-to-machine app is configured, so the Management API cannot be used.
+    ManagementNotConfigured,
+    /// 502: the Management API answered something unexpected (Logto's error code, for support).
+    ManagementFailed { code: String },
+    /// 400: the request cannot be served as sent; the text is for people.
+    BadRequest(String),
+    /// 500: a fault on our side (details are in the server's log).
+    Internal,
+    /// The call never completed: the network failed or an answer could not be read. The detail is
+    /// for developers' consoles, never shown on a page.
+    Transport(String),
+}
+
+impl AppError {
+    /// The HTTP status this failure answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::SignedOut => 401,
+            AppError::AdminsOnly => 403,
+            AppError::BadRequest(_) => 400,
+            AppError::ManagementFailed { .. } => 502,
+            AppError::Unavailable | AppError::ManagementNotConfigured => 503,
+            AppError::Internal | AppError::Transport(_) => 500,
+        }
+    }
+
+    /// One sentence for the person in front of the page.
+    pub fn message(&self) -> String {
+        match self {
+            AppError::SignedOut => "You are not signed in.".to_owned(),
+            AppError::AdminsOnly => {
+                "Only administrators can change the sign-in experience.".to_owned()
+            }
+            AppError::Unavailable => {
+                "The sign-in service is not reachable right now. Please try again in a moment."
+                    .to_owned()
+            }
+            AppError::ManagementNotConfigured => {
+                "The Management API is not configured: set LOGTO_M2M_APP_ID and LOGTO_M2M_APP_SECRET."
+                    .to_owned()
+            }
+            AppError::ManagementFailed { code } => format!(
+                "The Management API did not answer as expected ({code}). Try again in a moment."
+            ),
+            AppError::BadRequest(message) => message.clone(),
+            AppError::Internal => "Something went wrong on our side. Please try again later.".to_owned(),
+            AppError::Transport(_) => {
+                "The server could not be reached. Check your connection and try again.".to_owned()
+            }
+        }
+    }
+
+    /// Whether trying the same thing again later may work.
+    pub fn is_temporary(&self) -> bool {
+        matches!(
+            self,
+            AppError::Unavailable | AppError::ManagementFailed { .. } | AppError::Transport(_)
+        )
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+// ---- Pages ---------------------------------------------------------------------------------
+
+/// Who may open a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Anyone,
+    /// A full page load while signed out is redirected to sign in and back.
+    SignedIn,
+    /// Signed in as an administrator; others get the page's 403.
+    Admin,
+}
+
+/// One row of the app's route table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRule {
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// The rule for `path` in `table`; pages not listed are open to anyone.
+pub fn access_of(table: &[PageRule], path: &str) -> Access {
+    table
+        .iter()
+        .find(|page| page.path == path)
+        .map_or(Access::Anyone, |page| page.access)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_failure_has_its_status_and_one_sentence() {
+        for (error, status) in [
+            (AppError::SignedOut, 401),
+            (AppError::AdminsOnly, 403),
+            (AppError::BadRequest("Enter an address.".into()), 400),
+            (AppError::ManagementFailed { code: "x.y".into() }, 502),
+            (AppError::Unavailable, 503),
+            (AppError::ManagementNotConfigured, 503),
+            (AppError::Internal, 500),
+            (
+                AppError::Transport("error sending request for url".into()),
+                500,
+            ),
+        ] {
+            assert_eq!(error.status(), status, "{error:?}");
+            let message = error.message();
+            assert!(message.ends_with('.'), "{message}");
+            assert!(!message.contains("error sending request"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_failure_survives_the_wire() {
+        use leptos::server_fn::error::FromServerFnError;
+        let error = AppError::ManagementFailed {
+            code: "connector.not_found".into(),
+        };
+        assert_eq!(AppError::de(error.ser()), error);
+    }
+}
