@@ -426,7 +426,7 @@ impl RelyingParty {
         let now = self.now();
         let (id_token, claims) = match response.id_token {
             Some(id_token) => {
-                let claims = self
+                let verified = self
                     .verify_id_token(
                         &metadata,
                         &id_token,
@@ -439,7 +439,18 @@ impl RelyingParty {
                             now,
                         },
                     )
-                    .await?;
+                    .await;
+                let claims = match verified {
+                    Ok(claims) => claims,
+                    Err(error) => {
+                        // The provider has rotated the refresh token we sent: the new one came
+                        // with an ID token we refuse, so it is revoked rather than kept.
+                        if let Some(rotated) = &response.refresh_token {
+                            self.revoke(rotated).await;
+                        }
+                        return Err(error);
+                    }
+                };
                 (id_token, claims)
             }
             None => (tokens.id_token.clone(), tokens.claims.clone()),
@@ -536,11 +547,7 @@ impl RelyingParty {
 
     /// The RP-initiated logout URL (OIDC RP-Initiated Logout 1.0 §2): `client_id`, the
     /// configured `post_logout_redirect_uri`, `id_token_hint` when known and `state`.
-    pub async fn end_session_url(
-        &self,
-        id_token_hint: Option<&Secret>,
-        state: &str,
-    ) -> Result<Url, AuthError> {
+    pub async fn end_session_url(&self, id_token_hint: Option<&Secret>) -> Result<Url, AuthError> {
         let metadata = self.metadata().await?;
         let mut url = metadata.end_session_endpoint.clone().ok_or_else(|| {
             AuthError::Discovery("the provider has no end_session_endpoint".into())
@@ -556,7 +563,9 @@ impl RelyingParty {
             if let Some(hint) = id_token_hint {
                 query.append_pair("id_token_hint", hint.expose());
             }
-            query.append_pair("state", state);
+            // No `state`: nothing here could check it when the person comes back, and it would
+            // only leave `/?state=…` in their address bar (RP-Initiated Logout §2 makes it
+            // optional).
         }
         Ok(url)
     }
@@ -637,7 +646,20 @@ impl RelyingParty {
             )
             .await?;
         let key = jwks::decoding_key(&jwk, parsed.alg)?;
-        id_token::verify_signature(&parsed, &key)?;
+        if let Err(error) = id_token::verify_signature(&parsed, &key) {
+            let rotated = match parsed.kid {
+                Some(_) => None,
+                None => {
+                    self.jwks
+                        .rotated_single_key(&self.http, &metadata.jwks_uri, &jwk, expect.now)
+                        .await?
+                }
+            };
+            let Some(rotated) = rotated else {
+                return Err(error.into());
+            };
+            id_token::verify_signature(&parsed, &jwks::decoding_key(&rotated, parsed.alg)?)?;
+        }
         let claims = id_token::validate_claims(&parsed, &expect)?;
         Ok(claims)
     }

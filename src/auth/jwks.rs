@@ -149,16 +149,44 @@ impl JwksCache {
         let may_refetch = state
             .last_fetch
             .is_none_or(|last| now >= last.saturating_add(REFETCH_INTERVAL_SECS));
-        if kid.is_none() || !may_refetch {
+        if !may_refetch {
             return Err(IdTokenError::UnknownKey.into());
         }
         state.last_fetch = Some(now);
-        tracing::info!("unknown signing key id; refetching the JWKS");
+        tracing::info!("unknown signing key; refetching the JWKS");
         state.keys = Some(fetch(client, jwks_uri).await?);
         match select(state.keys.as_deref().unwrap_or_default(), kid) {
             Lookup::Found(key) => Ok(key.clone()),
             Lookup::Ambiguous => Err(IdTokenError::AmbiguousKey.into()),
             Lookup::Unknown => Err(IdTokenError::UnknownKey.into()),
+        }
+    }
+
+    /// For a token without `kid` whose signature the cached single key did not verify: the
+    /// provider may have rotated to another single key (OIDC Core §10.1 lets it omit `kid` then).
+    /// Refetches once (rate-limited like unknown `kid`s) and returns the set's single key if it
+    /// changed; `None` when no refetch is allowed yet or the key is the same.
+    pub async fn rotated_single_key(
+        &self,
+        client: &reqwest::Client,
+        jwks_uri: &url::Url,
+        previous: &Jwk,
+        now: u64,
+    ) -> Result<Option<Jwk>, AuthError> {
+        let mut state = self.state.lock().await;
+        let may_refetch = state
+            .last_fetch
+            .is_none_or(|last| now >= last.saturating_add(REFETCH_INTERVAL_SECS));
+        if !may_refetch {
+            return Ok(None);
+        }
+        state.last_fetch = Some(now);
+        tracing::info!("signature not verified by the only cached key; refetching the JWKS");
+        state.keys = Some(fetch(client, jwks_uri).await?);
+        match select(state.keys.as_deref().unwrap_or_default(), None) {
+            Lookup::Found(key) if key != previous => Ok(Some(key.clone())),
+            Lookup::Found(_) | Lookup::Unknown => Ok(None),
+            Lookup::Ambiguous => Err(IdTokenError::AmbiguousKey.into()),
         }
     }
 }

@@ -471,6 +471,13 @@ impl Refresher {
                 auth.sign_out().await?;
                 Err(AuthError::SignedOut)
             }
+            // The token endpoint answered, so the refresh token we sent is spent (rotated), and
+            // the ID token that came back was refused: the session cannot be refreshed again.
+            Err(AuthError::InvalidIdToken(error)) => {
+                tracing::warn!(%error, "refreshed ID token refused; signing out");
+                auth.sign_out().await?;
+                Err(AuthError::SignedOut)
+            }
             Err(error) => Err(error),
         }
     }

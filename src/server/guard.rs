@@ -1,8 +1,13 @@
-//! Pages for signed-in people only, as the app's route table says ([`PageRule`]): a full page load
-//! of one while signed out is answered with a redirect to sign in that comes back to it. When who
-//! is signed in cannot be told (the provider is down), the page is rendered and shows its own 503
-//! "try again" (its server functions answer 401 / 403 / 503 themselves). Who is signed in is
-//! worked out by the request's `Visit`, once.
+//! Who is signed in is worked out before any page renders, and pages for signed-in people only
+//! (as the app's route table says, [`PageRule`]) are guarded: a full page load of one while signed
+//! out is answered with a redirect to sign in that comes back to it. When who is signed in cannot
+//! be told (the provider is down), the page is rendered and shows its own 503 "try again" (its
+//! server functions answer 401 / 403 / 503 themselves).
+//!
+//! Working it out first matters beyond the guard: it may refresh the tokens or end the session,
+//! and a page streams after the session layer has already answered, so a session changed during
+//! the render would be saved (or its cookie removed) too late. The request's `Visit` remembers the
+//! answer for the render and its server functions.
 
 use super::extract::visit_of;
 use crate::ui_types::{access_of, Access, PageRule};
@@ -21,7 +26,8 @@ pub async fn protect_pages(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    if request.method() != Method::GET || access_of(table, path) == Access::Anyone {
+    let access = access_of(table, path);
+    if request.method() != Method::GET || (access == Access::Anyone && !is_page_load(&request)) {
         return next.run(request).await;
     }
     let target = request
@@ -34,6 +40,9 @@ pub async fn protect_pages(
         Ok(visit) => visit.person().await,
         Err(error) => Err(error),
     };
+    if access == Access::Anyone {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
     match person {
         Ok(None) => redirect(&format!(
             "/logto/sign-in?return_to={}",
@@ -41,6 +50,18 @@ pub async fn protect_pages(
         )),
         Ok(Some(_)) | Err(_) => next.run(Request::from_parts(parts, body)).await,
     }
+}
+
+/// A browser navigation to a page (the app's 404 page included), not a script, style or API call.
+fn is_page_load(request: &Request) -> bool {
+    let path = request.uri().path();
+    !path.starts_with("/pkg/")
+        && !path.starts_with("/api/")
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
 }
 
 fn redirect(location: &str) -> Response {

@@ -104,6 +104,7 @@ impl AuthService {
 
     /// The signed-in user and live tokens, or `None`: ends sessions past their idle or absolute
     /// limit, refreshes tokens close to expiry (one refresh per session however many requests).
+    /// Roles come from the ID token, or from userinfo when the ID token has no `roles` claim.
     pub async fn current(&self, session: &Session) -> Result<Option<SignedIn>, AuthError> {
         let auth = AuthSession::new(session.clone());
         let Some(tokens) = auth.tokens().await? else {
@@ -132,7 +133,13 @@ impl AuthService {
             tokens
         };
         auth.touch(now).await?;
-        Ok(Some(SignedIn::new(tokens)))
+        let mut signed_in = SignedIn::new(tokens);
+        if !signed_in.tokens.claims.all.contains_key("roles") {
+            // A Logto tenant may leave `roles` out of ID tokens (`idToken.enabledExtendedClaims`)
+            // and give them in userinfo only.
+            signed_in.user.roles = self.roles_from_userinfo(&signed_in.tokens).await;
+        }
+        Ok(Some(signed_in))
     }
 
     /// Claims from the userinfo endpoint, at most `userinfo_max_age` old; failures are not kept.
@@ -160,6 +167,25 @@ impl AuthService {
         Ok(claims)
     }
 
+    /// The `roles` claim of userinfo (cached like every userinfo answer); none when it fails.
+    async fn roles_from_userinfo(&self, tokens: &TokenSet) -> Vec<String> {
+        match self.userinfo(tokens).await {
+            Ok(claims) => claims["roles"]
+                .as_array()
+                .map(|roles| {
+                    roles
+                        .iter()
+                        .filter_map(|role| role.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Err(error) => {
+                tracing::warn!(%error, "roles could not be read from userinfo");
+                Vec::new()
+            }
+        }
+    }
+
     /// How old a userinfo answer shown to a person may be.
     pub fn userinfo_max_age(&self) -> Duration {
         self.userinfo_max_age
@@ -185,9 +211,8 @@ impl AuthService {
         {
             self.rp.revoke(refresh_token).await;
         }
-        let state = crate::auth::pkce::random_token();
         self.rp
-            .end_session_url(tokens.as_ref().map(|tokens| &tokens.id_token), &state)
+            .end_session_url(tokens.as_ref().map(|tokens| &tokens.id_token))
             .await
     }
 

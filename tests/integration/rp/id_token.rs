@@ -231,6 +231,35 @@ async fn kid_absent_single_jwks_is_accepted() {
 }
 
 #[tokio::test]
+async fn kid_absent_after_the_single_key_rotated_is_accepted_after_one_refetch() {
+    let h = Harness::start().await;
+    h.provider.knobs().jwks = vec![h.es.jwk.clone()];
+    h.sign_in_with(|claims| h.es.sign_with_kid(None, claims))
+        .await
+        .unwrap();
+    assert_eq!(h.provider.count(|c| &c.jwks), 1);
+
+    // The provider rotates to another single key and still omits `kid` (OIDC Core §10.1).
+    let next = EsKey::generate("es-2");
+    h.provider.knobs().jwks = vec![next.jwk.clone()];
+    h.clock.advance(Duration::from_secs(31));
+    let signed = h
+        .sign_in_with(|claims| next.sign_with_kid(None, claims))
+        .await
+        .unwrap();
+    assert_eq!(signed.tokens.claims.sub, "user-1");
+    assert_eq!(h.provider.count(|c| &c.jwks), 2, "one refetch");
+
+    // A forger's token without `kid` is still refused, and causes no refetch within 30 s.
+    let forger = EsKey::generate("es-2");
+    let result = h
+        .sign_in_with(|claims| forger.sign_with_kid(None, claims))
+        .await;
+    assert_eq!(result.unwrap_err(), invalid(IdTokenError::BadSignature));
+    assert_eq!(h.provider.count(|c| &c.jwks), 2);
+}
+
+#[tokio::test]
 async fn key_of_another_type_under_the_kid_is_refused() {
     let h = Harness::start().await;
     // An ES384 header naming the RSA key's kid.

@@ -6,6 +6,7 @@ mod callback;
 mod id_token;
 mod provider;
 mod refresh;
+mod roles;
 mod token_endpoint;
 
 use std::sync::Arc;

@@ -2,6 +2,7 @@
 
 use super::world::*;
 use http::StatusCode;
+use std::sync::Arc;
 
 const ORIGIN: &str = APP_BASE;
 
@@ -322,4 +323,67 @@ async fn no_token_reaches_a_page_a_server_function_a_header_or_the_log() {
         assert!(!log_text.contains(token.as_str()), "a token in the log");
     }
     assert!(!jar.header().contains(tokens[0].as_str()));
+}
+
+#[tokio::test]
+async fn a_refresh_refused_while_a_page_loads_signs_out_cleanly() {
+    use leptos_logto::clock::{Clock, ManualClock, SystemClock};
+    let clock = Arc::new(ManualClock::at(SystemClock.unix_seconds()));
+    let app_clock = Arc::clone(&clock);
+    let world = World::start_with(move |settings| {
+        let sessions =
+            leptos_logto::server::session::layer(tower_sessions::MemoryStore::default(), &settings);
+        let state = leptos_logto::server::AppState::new(settings, app_clock).unwrap();
+        leptos_logto::server::router(state, sessions, leptos_logto::app::site())
+    })
+    .await;
+    let mut jar = Jar::default();
+    world
+        .sign_in(&mut jar, "ada@example.com", "/logto/sign-in")
+        .await;
+    // The grant ends at the provider (revoked elsewhere), and the access token expires here.
+    let refresh_token = world.recorded_tokens()[1].clone();
+    let revoked = reqwest::Client::new()
+        .post(format!("{}/oidc/token/revocation", world.provider_base))
+        .basic_auth(
+            "leptos-logto-dev",
+            Some("dev-only-app-secret-not-for-production"),
+        )
+        .form(&[
+            ("token", refresh_token.as_str()),
+            ("token_type_hint", "refresh_token"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(revoked.status().is_success());
+    clock.advance(std::time::Duration::from_secs(7200));
+
+    let page = world
+        .app_request(
+            &mut jar,
+            http::Request::get("/")
+                .header(http::header::ACCEPT, "text/html")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains(r#"data-testid="sign-in""#),
+        "signed-out view"
+    );
+    assert!(!page.body.contains("ada@example.com"));
+    let removal = page
+        .headers
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .any(|cookie| {
+            cookie
+                .to_str()
+                .unwrap()
+                .starts_with("leptos_logto_session=;")
+        });
+    assert!(removal, "the session cookie is removed: {:?}", page.headers);
+    assert_eq!(jar.session(), None);
 }
