@@ -52,16 +52,15 @@ pub async fn protect_pages(
     }
 }
 
-/// A browser navigation to a page (the app's 404 page included), not a script, style or API call.
+/// A request for a page (the app's 404 page included), not for a file, a server function or the
+/// health check.
 fn is_page_load(request: &Request) -> bool {
     let path = request.uri().path();
-    !path.starts_with("/pkg/")
-        && !path.starts_with("/api/")
-        && request
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|accept| accept.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
+    let file = path
+        .rsplit('/')
+        .next()
+        .is_some_and(|name| name.contains('.'));
+    !file && !path.starts_with("/pkg/") && !path.starts_with("/api/") && path != "/healthz"
 }
 
 fn redirect(location: &str) -> Response {

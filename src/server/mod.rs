@@ -92,7 +92,7 @@ pub fn router<S>(state: AppState, sessions: SessionManagerLayer<S>, site: Site) 
 where
     S: SessionStore + Clone,
 {
-    let routes = generate_route_list(site.app);
+    let routes = route_list(site.app);
     let settings = Arc::clone(&state.settings);
     // Axum clones each route's handler, with everything it captures, for every request: the
     // captures are `Arc`s so that this costs a few reference counts.
@@ -129,6 +129,16 @@ where
     let app = Router::new().fallback_service(middleware.service(routes));
     let app = headers::apply(app, &settings);
     telemetry::apply(app)
+}
+
+/// The app's routes, worked out once per process. Leptos works them out by running the app with
+/// resource loading suspended through a process-wide flag, and a resource first polled by any
+/// other render in that window never loads (leptos-rs/leptos#4773): a second router built while
+/// another serves (tests do this all the time) would hang that render.
+fn route_list(app: fn() -> AnyView) -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app)).clone()
 }
 
 #[derive(serde::Serialize)]
