@@ -191,13 +191,82 @@ pub fn load(
         problems: &mut problems,
     };
 
-    let site_mode = read.parse(&keys::SITE_ENV, parse_mode);
-    let mode = site_mode.unwrap_or(RunMode::Dev);
+    let mode = read.parse(&keys::SITE_ENV, parse_mode);
+    let rules = mode.unwrap_or(RunMode::Dev);
+    let site = read_site(&mut read, mode);
+    let logto = read_logto(&mut read, rules);
+    let session = read_session(&mut read);
+    let provider = read_provider(&mut read, rules);
+    let data_dir = read.parse(&keys::DATA_DIR, |text| non_empty(text).map(PathBuf::from));
+    let log = read_log(&mut read);
+    for check in CHECKS {
+        (check.run)(&mut read);
+    }
+    // Every `None` has recorded its problem, so `into_result` reports them all.
+    let (Some(site), Some(logto), Some(session), Some(provider), Some(data_dir), Some(log)) =
+        (site, logto, session, provider, data_dir, log)
+    else {
+        return Err(problems.into_error());
+    };
+    problems.into_result(Settings {
+        site,
+        logto,
+        session,
+        provider,
+        data_dir,
+        log,
+    })
+}
+
+/// A rule across several keys, run after every key has been read on its own.
+struct Check {
+    /// What the rule says, for readers of this table (and its test).
+    #[cfg_attr(not(test), allow(dead_code))]
+    rule: &'static str,
+    run: fn(&mut Reader<'_, '_>),
+}
+
+/// The cross-key rules. Each records its problems against the key to change.
+const CHECKS: &[Check] = &[Check {
+    rule: "LOGTO_M2M_APP_ID and LOGTO_M2M_APP_SECRET are set together or not at all",
+    run: |read| {
+        // A value that is set but invalid has already been reported.
+        match (
+            read.is_set(&keys::LOGTO_M2M_APP_ID),
+            read.is_set(&keys::LOGTO_M2M_APP_SECRET),
+        ) {
+            (true, false) => read.problems.add(
+                &keys::LOGTO_M2M_APP_SECRET,
+                "must be set with LOGTO_M2M_APP_ID",
+            ),
+            (false, true) => read.problems.add(
+                &keys::LOGTO_M2M_APP_ID,
+                "must be set with LOGTO_M2M_APP_SECRET",
+            ),
+            _ => {}
+        }
+    },
+}];
+
+/// `[site]`: where the app listens and what cargo-leptos built.
+fn read_site(read: &mut Reader<'_, '_>, mode: Option<RunMode>) -> Option<SiteSettings> {
     let addr = read.parse(&keys::SITE_ADDR, parse_socket_addr);
     let root = read.parse(&keys::SITE_ROOT, non_empty);
     let pkg_dir = read.parse(&keys::SITE_PKG_DIR, non_empty);
     let output_name = read.parse(&keys::SITE_OUTPUT_NAME, non_empty);
     let reload_port = read.parse(&keys::SITE_RELOAD_PORT, parse_port);
+    Some(SiteSettings {
+        addr: addr?,
+        root: root?,
+        pkg_dir: pkg_dir?,
+        output_name: output_name?,
+        mode: mode?,
+        reload_port: reload_port?,
+    })
+}
+
+/// `[logto]`: the provider this app signs people in with, and how.
+fn read_logto(read: &mut Reader<'_, '_>, mode: RunMode) -> Option<LogtoSettings> {
     let endpoint = read.parse_optional(&keys::LOGTO_ENDPOINT, |text| {
         parse_http_url(text, mode, false)
     });
@@ -206,24 +275,10 @@ pub fn load(
     let base_url = read.parse(&keys::LOGTO_BASE_URL, |text| {
         parse_http_url(text, mode, true)
     });
-    let m2m_id_set = read.is_set(&keys::LOGTO_M2M_APP_ID);
-    let m2m_secret_set = read.is_set(&keys::LOGTO_M2M_APP_SECRET);
     let m2m_app_id = read.parse_optional(&keys::LOGTO_M2M_APP_ID, parse_identifier);
     let m2m_app_secret = read.parse_optional(&keys::LOGTO_M2M_APP_SECRET, |text| {
         parse_app_secret(text, mode)
     });
-    // Set both or neither; a value that is set but invalid has already been reported.
-    if m2m_id_set && !m2m_secret_set {
-        read.problems.add(
-            &keys::LOGTO_M2M_APP_SECRET,
-            "must be set with LOGTO_M2M_APP_ID",
-        );
-    } else if m2m_secret_set && !m2m_id_set {
-        read.problems.add(
-            &keys::LOGTO_M2M_APP_ID,
-            "must be set with LOGTO_M2M_APP_SECRET",
-        );
-    }
     let m2m = match (m2m_app_id, m2m_app_secret) {
         (Some(app_id), Some(app_secret)) => Some(M2mCredentials { app_id, app_secret }),
         _ => None,
@@ -236,28 +291,58 @@ pub fn load(
     let userinfo_max_age = read.parse(&keys::LOGTO_USERINFO_MAX_AGE, |text| {
         parse_seconds(text, 0, 3600)
     });
+    Some(LogtoSettings {
+        endpoint,
+        app_id: app_id?,
+        app_secret: app_secret?,
+        base_url: base_url?,
+        m2m,
+        scopes: scopes?,
+        resources: resources?,
+        http_timeout: http_timeout?,
+        userinfo_max_age: userinfo_max_age?,
+    })
+}
+
+/// `[session]`: how long people stay signed in.
+fn read_session(read: &mut Reader<'_, '_>) -> Option<SessionSettings> {
     let idle_timeout = read.parse(&keys::SESSION_IDLE_TIMEOUT, |text| {
         parse_seconds(text, 60, 365 * 86400)
     });
     let absolute_lifetime = read.parse(&keys::SESSION_ABSOLUTE_LIFETIME, |text| {
         parse_seconds(text, 60, 365 * 86400)
     });
-    let data_dir = read.parse(&keys::DATA_DIR, |text| non_empty(text).map(PathBuf::from));
-    let provider_addr = read.parse(&keys::PROVIDER_ADDR, parse_socket_addr);
-    let provider_base_url = read.parse(&keys::PROVIDER_BASE_URL, |text| {
+    Some(SessionSettings {
+        idle_timeout: idle_timeout?,
+        absolute_lifetime: absolute_lifetime?,
+    })
+}
+
+/// `[provider]`: the embedded provider.
+fn read_provider(read: &mut Reader<'_, '_>, mode: RunMode) -> Option<ProviderSettings> {
+    let addr = read.parse(&keys::PROVIDER_ADDR, parse_socket_addr);
+    let base_url = read.parse(&keys::PROVIDER_BASE_URL, |text| {
         parse_http_url(text, mode, true)
     });
     let admin_emails = read.parse(&keys::PROVIDER_ADMIN_EMAILS, parse_email_list);
-    let applications_file = read.parse_optional(&keys::PROVIDER_APPLICATIONS_FILE, |text| {
-        Ok::<_, String>(PathBuf::from(text))
-    });
-    let secrets_key_file = read.parse_optional(&keys::PROVIDER_SECRETS_KEY_FILE, |text| {
-        Ok::<_, String>(PathBuf::from(text))
-    });
-    let email_connector = read_email_connector(&mut read, mode, secrets_key_file.is_some());
-    let api_resources = read.parse_optional(&keys::PROVIDER_API_RESOURCES, |text| {
-        Ok::<_, String>(PathBuf::from(text))
-    });
+    let path = |text: &str| Ok::<_, String>(PathBuf::from(text));
+    let applications_file = read.parse_optional(&keys::PROVIDER_APPLICATIONS_FILE, path);
+    let secrets_key_file = read.parse_optional(&keys::PROVIDER_SECRETS_KEY_FILE, path);
+    let email_connector = read_email_connector(read, mode, secrets_key_file.is_some());
+    let api_resources = read.parse_optional(&keys::PROVIDER_API_RESOURCES, path);
+    Some(ProviderSettings {
+        addr: addr?,
+        base_url: base_url?,
+        admin_emails: admin_emails?,
+        applications_file,
+        secrets_key_file,
+        email_connector,
+        api_resources,
+    })
+}
+
+/// `[log]`: what is logged, and how.
+fn read_log(read: &mut Reader<'_, '_>) -> Option<LogSettings> {
     let filter = read.parse(&keys::LOG_FILTER, |text| {
         tracing_subscriber::EnvFilter::try_new(text)
             .map(|_| text.to_owned())
@@ -270,91 +355,9 @@ pub fn load(
             _ => Err("expected `text` or `json`".to_owned()),
         }
     });
-
-    // Every `None` below has recorded its problem, so `into_result` reports them all.
-    let (
-        Some(addr),
-        Some(root),
-        Some(pkg_dir),
-        Some(output_name),
-        Some(mode),
-        Some(reload_port),
-        Some(app_id),
-        Some(app_secret),
-        Some(base_url),
-        Some(scopes),
-        Some(resources),
-        Some(http_timeout),
-        Some(userinfo_max_age),
-        Some(idle_timeout),
-        Some(absolute_lifetime),
-        Some(data_dir),
-        Some(provider_addr),
-        Some(provider_base_url),
-        Some(admin_emails),
-        Some(filter),
-        Some(format),
-    ) = (
-        addr,
-        root,
-        pkg_dir,
-        output_name,
-        site_mode,
-        reload_port,
-        app_id,
-        app_secret,
-        base_url,
-        scopes,
-        resources,
-        http_timeout,
-        userinfo_max_age,
-        idle_timeout,
-        absolute_lifetime,
-        data_dir,
-        provider_addr,
-        provider_base_url,
-        admin_emails,
-        filter,
-        format,
-    )
-    else {
-        return Err(problems.into_error());
-    };
-    problems.into_result(Settings {
-        site: SiteSettings {
-            addr,
-            root,
-            pkg_dir,
-            output_name,
-            mode,
-            reload_port,
-        },
-        logto: LogtoSettings {
-            endpoint,
-            app_id,
-            app_secret,
-            base_url,
-            m2m,
-            scopes,
-            resources,
-            http_timeout,
-            userinfo_max_age,
-        },
-        session: SessionSettings {
-            idle_timeout,
-            absolute_lifetime,
-        },
-        provider: ProviderSettings {
-            addr: provider_addr,
-            base_url: provider_base_url,
-            admin_emails,
-            applications_file,
-            secrets_key_file,
-            email_connector,
-            api_resources,
-        },
-        data_dir,
-        log: LogSettings { filter, format },
+    Some(LogSettings {
+        filter: filter?,
+        format: format?,
     })
 }
 

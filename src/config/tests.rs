@@ -424,3 +424,29 @@ fn production_refuses_the_dev_mailbox_and_an_unsealable_ses_key() {
         }))
     ));
 }
+
+#[test]
+fn every_cross_key_check_states_its_rule_and_reports_against_a_key() {
+    assert!(!super::CHECKS.is_empty());
+    for check in super::CHECKS {
+        assert!(check.rule.contains("LOGTO_"), "{}", check.rule);
+    }
+}
+
+#[test]
+fn a_machine_to_machine_app_needs_both_its_id_and_its_secret() {
+    let only_id = "[logto]\napp_id = \"a\"\napp_secret = \"b\"\nm2m_app_id = \"m\"\n";
+    let error = load(Some(("f.toml", only_id)), &env_of(&[])).unwrap_err();
+    let problem = error
+        .problems
+        .iter()
+        .find(|p| p.key == "logto.m2m_app_secret")
+        .expect("the missing secret is named");
+    assert!(problem.message.contains("LOGTO_M2M_APP_ID"), "{problem:?}");
+    let error = load(
+        Some(("f.toml", "[logto]\napp_id = \"a\"\napp_secret = \"b\"\n")),
+        &env_of(&[("LOGTO_M2M_APP_SECRET", "s")]),
+    )
+    .unwrap_err();
+    assert!(problem_keys(&error).contains(&"logto.m2m_app_id"));
+}
