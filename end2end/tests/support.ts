@@ -77,9 +77,11 @@ export interface Seen {
 
 /**
  * Records every response from `appOrigin` while the test runs: headers always; bodies of pages
- * and server functions. The sign-in callback is fetched by the test itself (redirects not
- * followed) and handed to the browser unchanged, so its headers *and* body are recorded too.
- * The provider's end-session answers are recorded as well (where sign-out goes).
+ * and server functions. The sign-in callback is reached through the provider's redirect, which
+ * routing cannot intercept, so the provider's code form post is routed instead: the test sends
+ * it, fetches the callback it redirects to itself (same cookie jar, redirects not followed),
+ * records the callback's headers *and* body, and sends the browser on to where the callback
+ * pointed. The provider's end-session answers are recorded as well (where sign-out goes).
  */
 export async function recordAppTraffic(
   page: Page,
@@ -87,22 +89,27 @@ export async function recordAppTraffic(
   provider: string,
 ): Promise<Seen[]> {
   const seen: Seen[] = [];
-  await page.route(`${appOrigin}/logto/sign-in-callback**`, async (route) => {
-    const response = await route.fetch({ maxRedirects: 0 });
+  await page.route(`${provider}/sign-in/verify`, async (route) => {
+    if (route.request().method() !== "POST") return route.continue();
+    const verified = await route.fetch({ maxRedirects: 0 });
+    const location = verified.headers()["location"] ?? "";
+    if (!location.startsWith(`${appOrigin}/logto/sign-in-callback`)) {
+      return route.fulfill({ response: verified });
+    }
+    const callback = await page.request.get(location, { maxRedirects: 0 });
     seen.push({
-      url: route.request().url(),
-      status: response.status(),
-      headers: response.headers(),
-      body: await response.text(),
+      url: location,
+      status: callback.status(),
+      headers: callback.headers(),
+      body: await callback.text(),
     });
-    await route.fulfill({ response });
+    const next = new URL(callback.headers()["location"] ?? "/", location).href;
+    await route.fulfill({ status: 303, headers: { location: next } });
   });
   page.on("response", async (response) => {
     const url = response.url();
     const endSession = url.startsWith(`${provider}/oidc/session/end`);
-    if (!(url.startsWith(appOrigin) || endSession) || url.includes("/logto/sign-in-callback")) {
-      return;
-    }
+    if (!(url.startsWith(appOrigin) || endSession)) return;
     const headers = await response.allHeaders().catch(() => ({}) as Record<string, string>);
     const entry: Seen = { url, status: response.status(), headers };
     const isAsset = new URL(url).pathname.startsWith("/pkg/");
