@@ -10,7 +10,10 @@ export default defineConfig({
   workers: 1,
   forbidOnly: !!process.env.CI,
   retries: 0,
-  reporter: [["list"]],
+  // The list for people; the JSON report for scripts/test, which reads it to prove the suite ran
+  // and passed (`cargo leptos end-to-end` can exit 0 without running it). The directory is
+  // git-ignored.
+  reporter: [["list"], ["json", { outputFile: "playwright-report/report.json" }]],
   use: {
     baseURL: process.env.APP_URL ?? "http://localhost:3000",
     trace: "retain-on-failure",

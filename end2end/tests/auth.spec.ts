@@ -1,5 +1,15 @@
 import { test, expect } from "@playwright/test";
-import { completeEmailCode, hydrated, uniqueEmail, watchForErrors, PROVIDER } from "./support";
+import {
+  codeFor,
+  completeEmailCode,
+  hydrated,
+  recordAppTraffic,
+  tokensInBrowser,
+  tokensInTraffic,
+  uniqueEmail,
+  watchForErrors,
+  PROVIDER,
+} from "./support";
 
 test("sign up with an email code, use the profile, refresh, reload, sign out", async ({ page }) => {
   const errors = watchForErrors(page);
@@ -30,9 +40,9 @@ test("sign up with an email code, use the profile, refresh, reload, sign out", a
   await page.reload();
   await expect(page.getByTestId("user-id")).toHaveText(userId!);
 
-  // Nothing in the page or its hydration data looks like a token.
-  const html = await page.content();
-  expect(html).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./);
+  // Nothing in the page or its hydration data looks like a token (the whole crawl is the test
+  // "no provider token reaches the browser" below).
+  expect(await tokensInBrowser(page, "localhost")).toEqual([]);
 
   await page.getByTestId("sign-out").first().click();
   await expect(page).toHaveURL(/^http:\/\/localhost:3000\/\?state=[\w-]+$/);
@@ -90,16 +100,82 @@ test("cancelling at the provider shows the sign-in error page with a way to try 
 });
 
 test("a wrong code is explained and the right one still works", async ({ page }) => {
+  const errors = watchForErrors(page);
   const email = uniqueEmail("typo");
   await page.goto("/logto/sign-in");
+  await expect(page).toHaveURL(`${PROVIDER}/sign-in`);
   await page.locator('input[name="email"]').fill(email);
   await page.getByRole("button", { name: "Continue" }).click();
-  await page.locator('input[name="code"]').fill("000000");
+  await expect(page).toHaveURL(`${PROVIDER}/sign-in/verify`);
+
+  // The mailed code, and one that is certainly wrong (each digit shifted by one).
+  const right = await codeFor(page.request, email);
+  const wrong = right.replace(/\d/g, (d) => String((Number(d) + 1) % 10));
+  expect(wrong).not.toBe(right);
+
+  await page.locator('input[name="code"]').fill(wrong);
   await page.getByRole("button", { name: "Verify and continue" }).click();
   const alert = page.getByRole("alert");
-  // 000000 could be the real code once in a million runs; then we are already signed in.
-  if (await alert.isVisible()) {
-    await expect(alert).toContainText(/isn't right|expired/);
-    await expect(page.locator("#resend")).toBeDisabled(); // the 59 s countdown
+  await expect(alert).toBeVisible();
+  await expect(alert).toContainText("That code isn't right");
+  await expect(alert).toContainText("9 attempts left");
+  await expect(page).toHaveURL(new RegExp(`^${PROVIDER}/sign-in/verify`));
+  await expect(page.locator("#resend")).toBeDisabled(); // the 59 s countdown
+
+  // The right code still works: back at the app, signed in as this address.
+  await page.locator('input[name="code"]').fill(right);
+  await page.getByRole("button", { name: "Verify and continue" }).click();
+  await expect(page).toHaveURL("/");
+  await expect(page.getByTestId("welcome")).toContainText(email);
+  await page.goto("/profile");
+  await expect(page).toHaveURL("/profile");
+  await expect(page.getByTestId("claims")).toContainText(email);
+  // The wrong code's page is a 400, which the browser logs; nothing else may be.
+  expect(errors.filter((e) => !e.includes("status of 400"))).toEqual([]);
+});
+
+test("no provider token reaches the browser: callback, pages, server functions, cookies, storage, sign-out", async ({ page }) => {
+  const app = "http://localhost:3000";
+  const seen = await recordAppTraffic(page, app, PROVIDER);
+  const email = uniqueEmail("leak");
+
+  await page.goto("/logto/sign-up");
+  await completeEmailCode(page, email);
+  await expect(page).toHaveURL("/");
+  await hydrated(page);
+  const found: string[] = await tokensInBrowser(page, "localhost");
+
+  // The callback answered a bare redirect to a path of the app.
+  const callback = seen.filter((s) => s.url.startsWith(`${app}/logto/sign-in-callback`));
+  expect(callback).toHaveLength(1);
+  expect(callback[0].status).toBe(303);
+  expect(callback[0].headers["location"]).toBe("/");
+
+  // Every page and server function a signed-in person uses, SSR and client-side.
+  await page.getByRole("link", { name: "Your profile" }).click();
+  await expect(page).toHaveURL("/profile");
+  await expect(page.getByTestId("claims")).toContainText(email);
+  await page.getByTestId("refresh").click();
+  await expect(page.getByTestId("refreshed")).toBeVisible();
+  found.push(...(await tokensInBrowser(page, "localhost")));
+  for (const path of ["/profile", "/", "/logto/sign-out", "/sign-in-error?reason=expired", "/nowhere"]) {
+    await page.goto(path);
+    found.push(...(await tokensInBrowser(page, "localhost")));
   }
+
+  // Sign-out: the redirect to the provider's end-session endpoint (which may carry the ID token
+  // as id_token_hint, and nothing else), the provider's answer and the page the person lands on.
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByTestId("sign-out").first().click();
+  await expect(page).toHaveURL(/^http:\/\/localhost:3000\/\?state=[\w-]+$/);
+  await hydrated(page);
+  found.push(...(await tokensInBrowser(page, "localhost")));
+  const toEndSession = seen.filter((s) => (s.headers["location"] ?? "").startsWith(`${PROVIDER}/oidc/session/end?`));
+  expect(toEndSession.length, "the sign-out redirect was seen").toBeGreaterThan(0);
+  expect(seen.some((s) => s.url.startsWith(`${PROVIDER}/oidc/session/end`)), "the end-session answer was seen").toBe(true);
+
+  found.push(...tokensInTraffic(seen, PROVIDER));
+  expect(seen.filter((s) => s.body !== undefined).length, "bodies were recorded").toBeGreaterThan(5);
+  expect(found).toEqual([]);
 });

@@ -4,6 +4,8 @@
 # scripts/dev and scripts/test; everything comes from crates.io, npm or Debian packages.
 
 CARGO_LEPTOS_VERSION="0.3.10"
+# 0.20.2 declares rust-version 1.88 and builds with the 1.95 toolchain here.
+CARGO_DENY_VERSION="0.20.2"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -46,6 +48,14 @@ ensure_wasm_opt() {
   if ! wasm-opt --version 2>/dev/null | grep -q "version 132"; then
     say "installing wasm-opt (npm binaryen@132) for release builds"
     npm install -g binaryen@132
+  fi
+}
+
+# cargo-deny: licences, bans and sources of the dependency tree (see deny.toml).
+ensure_cargo_deny() {
+  if ! cargo deny --version >/dev/null 2>&1; then
+    say "installing cargo-deny $CARGO_DENY_VERSION (a few minutes on 2 cores, once)"
+    cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
   fi
 }
 

@@ -183,20 +183,87 @@ async fn unknown_and_known_addresses_look_the_same_when_sign_up_is_off() {
 
 #[tokio::test]
 async fn invalid_email_is_explained_and_changes_nothing() {
+    use leptos_logto::idp::random::handle_of;
+    use leptos_logto::idp::store::Kind;
+
     let h = Harness::new().await;
     let mut browser = Browser::default();
     h.get(Some(&mut browser), &h.authorize_uri(&[])).await;
-    let reply = h
+    let interaction = handle_of(browser.cookie("idp_interaction").expect("an interaction"));
+    let now = START;
+    let before = h
+        .store
+        .find(Kind::Interaction, &interaction, now)
+        .await
+        .unwrap();
+    assert!(before.is_some());
+    let cookies_before = browser.clone();
+
+    for invalid in ["not-an-email", "", "a@", "@example.com", "a b@example.com"] {
+        let reply = h
+            .post_form(
+                Some(&mut browser),
+                "/sign-in/email",
+                form(&[("email", invalid)]),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{invalid:?}");
+        assert!(
+            reply.body.contains("Enter a valid email address"),
+            "{invalid:?}: {}",
+            reply.body
+        );
+        if !invalid.is_empty() && !invalid.contains(' ') {
+            assert!(reply.body.contains(&format!("value=\"{invalid}\"")));
+        }
+        assert!(reply.headers.get(http::header::SET_COOKIE).is_none());
+        // Nothing changed: no mail, no code, no account, the interaction as it was.
+        assert_eq!(h.mail_count().await, 0, "{invalid:?}");
+        assert!(h
+            .store
+            .find_code(&interaction, now)
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(h.store.count_users().await.unwrap(), 0);
+        assert_eq!(
+            h.store
+                .find(Kind::Interaction, &interaction, now)
+                .await
+                .unwrap(),
+            before,
+            "{invalid:?} changed the interaction"
+        );
+    }
+    assert_eq!(
+        browser.cookie("idp_interaction"),
+        cookies_before.cookie("idp_interaction")
+    );
+    // The same sign-in goes on with a valid address (and the checks above looked in the right
+    // places: its code is found under this interaction).
+    let sent = h
         .post_form(
             Some(&mut browser),
             "/sign-in/email",
-            form(&[("email", "not-an-email")]),
+            form(&[("email", "ada@example.com")]),
         )
         .await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert!(reply.body.contains("Enter a valid email address"));
-    assert!(reply.body.contains("value=\"not-an-email\""));
-    assert_eq!(h.mail_count().await, 0);
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    assert_eq!(h.mail_count().await, 1);
+    assert!(h
+        .store
+        .find_code(&interaction, now)
+        .await
+        .unwrap()
+        .is_some());
+    assert_ne!(
+        h.store
+            .find(Kind::Interaction, &interaction, now)
+            .await
+            .unwrap(),
+        before,
+        "a valid address is recorded in the interaction"
+    );
 }
 
 #[tokio::test]

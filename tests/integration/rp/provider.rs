@@ -125,6 +125,8 @@ pub fn swap_payload(token: &str, claims: &Value) -> String {
 pub enum Reply {
     Json(u16, Value),
     Raw(u16, String),
+    /// A redirect: this status with this `Location` (and an empty body).
+    Redirect(u16, String),
     /// Sleep this long before answering 200 `{}`.
     Stall(Duration),
 }
@@ -308,6 +310,11 @@ async fn reply(reply: Reply) -> Response {
             StatusCode::from_u16(status).unwrap(),
             [("content-type", "application/json")],
             body,
+        )
+            .into_response(),
+        Reply::Redirect(status, location) => (
+            StatusCode::from_u16(status).unwrap(),
+            [("location", location)],
         )
             .into_response(),
         Reply::Stall(duration) => {

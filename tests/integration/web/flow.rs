@@ -121,14 +121,75 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
     assert_eq!(world.get(&mut jar, "/profile").await.status, StatusCode::OK);
 }
 
+/// The app's client at the embedded provider (the development registration).
+const CLIENT: (&str, &str) = ("leptos-logto-dev", "dev-only-app-secret-not-for-production");
+
+/// Asks the provider directly what `token` is still good for: (userinfo status, refresh-grant
+/// status and `error`).
+async fn provider_view_of(world: &World, token: &str) -> (u16, (u16, String)) {
+    let http = reqwest::Client::new();
+    let base = &world.provider_base;
+    let userinfo = http
+        .get(format!("{base}/oidc/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    let refresh = http
+        .post(format!("{base}/oidc/token"))
+        .basic_auth(CLIENT.0, Some(CLIENT.1))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", token)])
+        .send()
+        .await
+        .unwrap();
+    let status = refresh.status().as_u16();
+    let body: serde_json::Value = refresh.json().await.unwrap_or_default();
+    (
+        userinfo,
+        (
+            status,
+            body["error"].as_str().unwrap_or_default().to_owned(),
+        ),
+    )
+}
+
 #[tokio::test]
 async fn sign_out_ends_the_session_revokes_and_redirects_to_end_session() {
-    let world = World::start().await;
+    let store = tower_sessions::MemoryStore::default();
+    let sessions = store.clone();
+    let world =
+        World::start_with(move |settings| crate::support::app_with_store(settings, sessions)).await;
     let mut jar = Jar::default();
     world
         .sign_in(&mut jar, "ada@example.com", "/logto/sign-in")
         .await;
     let old_cookie = jar.clone();
+    let session_id: tower_sessions::session::Id = jar.session().unwrap().parse().unwrap();
+    assert!(
+        tower_sessions::SessionStore::load(&store, &session_id)
+            .await
+            .unwrap()
+            .is_some(),
+        "the session row exists while signed in"
+    );
+    // The provider's opaque tokens of this sign-in (access and refresh; the ID token is a JWT):
+    // the access token works before sign-out.
+    let opaque: Vec<String> = world
+        .recorded_tokens()
+        .into_iter()
+        .filter(|t| !t.contains('.'))
+        .collect();
+    assert_eq!(opaque.len(), 2, "one access and one refresh token");
+    let mut usable_before = 0;
+    for token in &opaque {
+        if provider_view_of(&world, token).await.0 == 200 {
+            usable_before += 1;
+        }
+    }
+    assert_eq!(usable_before, 1, "the access token works at userinfo");
+
     let reply = world.post_form(&mut jar, "/api/sign-out", "").await;
     assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
     let location = reply.location();
@@ -145,6 +206,33 @@ async fn sign_out_ends_the_session_revokes_and_redirects_to_end_session() {
     }
     // No `state`: nothing would check it, and the person would land on `/?state=…`.
     assert!(!location.contains("state="), "{location}");
+    // The session row is gone and the cookie is expired in the browser.
+    assert!(
+        tower_sessions::SessionStore::load(&store, &session_id)
+            .await
+            .unwrap()
+            .is_none(),
+        "the session row was deleted"
+    );
+    let expired = reply
+        .headers
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("leptos_logto_session="))
+        .expect("the sign-out answer expires the session cookie");
+    assert!(expired.contains("Max-Age=0"), "{expired}");
+    assert!(jar.session().is_none());
+    // Revoked at the provider (before the end-session redirect is even followed): the refresh
+    // token is refused, and with its grant the access token too.
+    for token in &opaque {
+        let (userinfo, refresh) = provider_view_of(&world, token).await;
+        assert_eq!(
+            userinfo, 401,
+            "a token still works at userinfo after sign-out"
+        );
+        assert_eq!(refresh, (400, "invalid_grant".to_owned()));
+    }
     assert_eq!(
         world.get(&mut jar, "/profile").await.status,
         StatusCode::FOUND
@@ -155,6 +243,10 @@ async fn sign_out_ends_the_session_revokes_and_redirects_to_end_session() {
         world.get(&mut replay, "/profile").await.status,
         StatusCode::FOUND
     );
+    let session = world
+        .post(&mut replay, "/api/session", "", Some(ORIGIN))
+        .await;
+    assert!(session.body.contains("\"user\":null"), "{}", session.body);
 }
 
 #[tokio::test]
@@ -274,14 +366,20 @@ async fn no_token_reaches_a_page_a_server_function_a_header_or_the_log() {
     let logs = crate::logs::capture();
     let world = World::start().await;
     let mut jar = Jar::default();
-    world
-        .sign_in(
-            &mut jar,
-            "ada@example.com",
-            "/logto/sign-in?return_to=/profile",
-        )
-        .await;
-    let mut seen = Vec::new();
+    // The callback's own answer (headers and body) is searched too.
+    let mut seen = vec![
+        world
+            .sign_in(
+                &mut jar,
+                "ada@example.com",
+                "/logto/sign-in?return_to=/profile",
+            )
+            .await,
+    ];
+    assert_eq!(seen[0].status, StatusCode::SEE_OTHER);
+    assert_eq!(seen[0].location(), "/profile");
+    // The cookies the browser holds after sign-in.
+    let cookies_after_sign_in = jar.header();
     for path in [
         "/",
         "/profile",
@@ -300,30 +398,86 @@ async fn no_token_reaches_a_page_a_server_function_a_header_or_the_log() {
     ] {
         seen.push(world.post(&mut jar, path, "", Some(ORIGIN)).await);
     }
-    seen.push(
-        world
-            .post(&mut jar, "/api/sign-out", "", Some(ORIGIN))
-            .await,
+    let cookies_before_sign_out = jar.header();
+    let sign_out = world
+        .post(&mut jar, "/api/sign-out", "", Some(ORIGIN))
+        .await;
+    // Follow the end-session redirect to the provider, and its redirect back to the app.
+    let end_session = sign_out.location();
+    assert!(
+        end_session.starts_with(&format!("{}/oidc/session/end?", world.provider_base)),
+        "{end_session}"
     );
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let at_provider = http.get(&end_session).send().await.unwrap();
+    let provider_headers: Vec<(String, String)> = at_provider
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+        .collect();
+    let back = at_provider
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let provider_body = at_provider.text().await.unwrap();
+    let landing = back
+        .strip_prefix(APP_BASE)
+        .unwrap_or_else(|| panic!("back at the app: {back:?}, {provider_body}"));
+    let landing = format!("/{}", landing.trim_start_matches('/'));
+    seen.push(sign_out);
+    seen.push(world.get(&mut jar, &landing).await);
+
     let tokens = world.recorded_tokens();
-    assert!(tokens.len() >= 4, "tokens were recorded: {}", tokens.len());
+    // Access, refresh and ID token of the sign-in, then at least the refreshed access and ID
+    // tokens.
+    assert!(tokens.len() >= 5, "tokens were recorded: {}", tokens.len());
+    let id_tokens: Vec<&String> = tokens.iter().filter(|t| t.contains('.')).collect();
+    assert!(id_tokens.len() >= 2, "ID tokens are JWTs");
+    assert!(
+        tokens.iter().filter(|t| !t.contains('.')).count() >= 3,
+        "access and refresh tokens are opaque"
+    );
     let log_text = logs.text();
     for token in &tokens {
+        let is_id_token = token.contains('.');
         for reply in &seen {
             assert!(!reply.body.contains(token.as_str()), "a token in a body");
             for (name, value) in &reply.headers {
                 let value = value.to_str().unwrap_or_default();
                 // The end-session redirect carries the ID token as id_token_hint, by design of
-                // RP-initiated logout; nothing else may.
-                if name == http::header::LOCATION && value.contains("/oidc/session/end?") {
+                // RP-initiated logout; nothing else may, and it carries no other token.
+                if is_id_token
+                    && name == http::header::LOCATION
+                    && value.contains("/oidc/session/end?")
+                {
                     continue;
                 }
                 assert!(!value.contains(token.as_str()), "a token in header {name}");
             }
         }
+        for (name, value) in &provider_headers {
+            assert!(
+                !value.contains(token.as_str()),
+                "a token in the provider's end-session header {name}"
+            );
+        }
+        assert!(!provider_body.contains(token.as_str()));
+        assert!(!back.contains(token.as_str()), "a token in {back}");
+        for cookies in [
+            &cookies_after_sign_in,
+            &cookies_before_sign_out,
+            &jar.header(),
+        ] {
+            assert!(!cookies.contains(token.as_str()), "a token in a cookie");
+        }
         assert!(!log_text.contains(token.as_str()), "a token in the log");
     }
-    assert!(!jar.header().contains(tokens[0].as_str()));
+    // The hint is one of the ID tokens (the loop above allowed nothing else in that URL).
+    assert!(id_tokens.iter().any(|t| end_session.contains(t.as_str())));
 }
 
 #[tokio::test]

@@ -87,7 +87,8 @@ impl World {
                 name: "App".to_owned(),
                 kind: ApplicationType::Traditional,
                 redirect_uris: vec![format!("{APP_BASE}/logto/sign-in-callback")],
-                post_logout_redirect_uris: vec![APP_BASE.to_owned()],
+                // As the app's own registration (src/idp/mod.rs): with and without the slash.
+                post_logout_redirect_uris: vec![APP_BASE.to_owned(), format!("{APP_BASE}/")],
             }],
             None,
         )
