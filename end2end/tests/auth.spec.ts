@@ -45,7 +45,8 @@ test("sign up with an email code, use the profile, refresh, reload, sign out", a
   expect(await tokensInBrowser(page, "localhost")).toEqual([]);
 
   await page.getByTestId("sign-out").first().click();
-  await expect(page).toHaveURL(/^http:\/\/localhost:3000\/\?state=[\w-]+$/);
+  // Back on the home page with a clean address: sign-out sends no `state` to come back with.
+  await expect(page).toHaveURL(/^http:\/\/localhost:3000\/$/);
   await hydrated(page);
   await expect(page.getByTestId("sign-in")).toBeVisible();
 
@@ -75,7 +76,8 @@ test("a returning user signs in and lands where they were going", async ({ page 
   await completeEmailCode(page, email);
   await expect(page).toHaveURL("/");
   await page.getByTestId("sign-out").first().click();
-  await expect(page).toHaveURL(/^http:\/\/localhost:3000\/\?state=[\w-]+$/);
+  // Back on the home page with a clean address: sign-out sends no `state` to come back with.
+  await expect(page).toHaveURL(/^http:\/\/localhost:3000\/$/);
   await expect(page.getByTestId("sign-in")).toBeVisible();
 
   // A full page load of a protected page goes to sign in and comes back to it.
@@ -168,7 +170,8 @@ test("no provider token reaches the browser: callback, pages, server functions, 
   await page.goto("/");
   await hydrated(page);
   await page.getByTestId("sign-out").first().click();
-  await expect(page).toHaveURL(/^http:\/\/localhost:3000\/\?state=[\w-]+$/);
+  // Back on the home page with a clean address: sign-out sends no `state` to come back with.
+  await expect(page).toHaveURL(/^http:\/\/localhost:3000\/$/);
   await hydrated(page);
   found.push(...(await tokensInBrowser(page, "localhost")));
   const toEndSession = seen.filter((s) => (s.headers["location"] ?? "").startsWith(`${PROVIDER}/oidc/session/end?`));
