@@ -45,7 +45,9 @@ test("sign up with an email code, use the profile, refresh, reload, sign out", a
   expect(await tokensInBrowser(page, "localhost")).toEqual([]);
 
   await page.getByTestId("sign-out").first().click();
-  // Back on the home page with a clean address: sign-out sends no `state` to come back with.
+  // Signed out (a view the page before the click did not show), back on the home page with a
+  // clean address: sign-out sends no `state` to come back with.
+  await expect(page.getByTestId("sign-in")).toBeVisible();
   await expect(page).toHaveURL(/^http:\/\/localhost:3000\/$/);
   await hydrated(page);
   await expect(page.getByTestId("sign-in")).toBeVisible();
@@ -76,7 +78,9 @@ test("a returning user signs in and lands where they were going", async ({ page 
   await completeEmailCode(page, email);
   await expect(page).toHaveURL("/");
   await page.getByTestId("sign-out").first().click();
-  // Back on the home page with a clean address: sign-out sends no `state` to come back with.
+  // Signed out (a view the page before the click did not show), back on the home page with a
+  // clean address: sign-out sends no `state` to come back with.
+  await expect(page.getByTestId("sign-in")).toBeVisible();
   await expect(page).toHaveURL(/^http:\/\/localhost:3000\/$/);
   await expect(page.getByTestId("sign-in")).toBeVisible();
 
@@ -170,7 +174,9 @@ test("no provider token reaches the browser: callback, pages, server functions, 
   await page.goto("/");
   await hydrated(page);
   await page.getByTestId("sign-out").first().click();
-  // Back on the home page with a clean address: sign-out sends no `state` to come back with.
+  // Signed out (a view the page before the click did not show), back on the home page with a
+  // clean address: sign-out sends no `state` to come back with.
+  await expect(page.getByTestId("sign-in")).toBeVisible();
   await expect(page).toHaveURL(/^http:\/\/localhost:3000\/$/);
   await hydrated(page);
   found.push(...(await tokensInBrowser(page, "localhost")));
