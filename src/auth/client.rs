@@ -14,6 +14,10 @@
 use std::fmt;
 use std::sync::Arc;
 
+use oauth2::{
+    AuthorizationCode, ConfigurationError, CsrfToken, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, RefreshToken, Scope, StandardRevocableToken,
+};
 use serde::Deserialize;
 use serde_json::Value;
 use subtle::ConstantTimeEq as _;
@@ -25,11 +29,15 @@ use super::error::{clean_error_code, scrub, AuthError};
 use super::http;
 use super::id_token::{self, Expectations, IdTokenClaims};
 use super::jwks::{self, JwksCache};
-use super::pkce::{random_token, Pkce, CHALLENGE_METHOD};
+use super::oauth::{self, TokenFailure};
 use super::tokens::{needs_refresh, TokenResponse, TokenSet};
 use super::transaction::Transaction;
 use crate::clock::SharedClock;
 use crate::secret::Secret;
+
+/// Random bytes in each `state`, `nonce` and PKCE verifier, as Logto's SDK (86 base64url
+/// characters, within RFC 7636 §4.1's 43–128).
+const RANDOM_BYTES: u32 = 64;
 
 /// Scopes always requested, as Logto's SDK does; `offline_access` (with `prompt=consent`) is what
 /// makes Logto issue a refresh token.
@@ -123,18 +131,6 @@ impl fmt::Debug for CallbackParams {
 pub struct SignedIn {
     pub tokens: TokenSet,
     pub return_to: String,
-}
-
-/// A token endpoint failure, with the RFC 6749 §5.2 error code when the provider sent one.
-struct TokenCallError {
-    code: Option<String>,
-    error: AuthError,
-}
-
-impl From<AuthError> for TokenCallError {
-    fn from(error: AuthError) -> Self {
-        Self { code: None, error }
-    }
 }
 
 /// The app as an OpenID Connect relying party of one provider.
@@ -231,11 +227,11 @@ impl RelyingParty {
         options: SignInOptions,
     ) -> Result<(Url, Transaction), AuthError> {
         let metadata = self.metadata().await?;
-        let pkce = Pkce::generate();
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256_len(RANDOM_BYTES);
         let transaction = Transaction {
-            state: random_token(),
-            code_verifier: pkce.verifier,
-            nonce: random_token(),
+            state: CsrfToken::new_random_len(RANDOM_BYTES).into_secret(),
+            code_verifier: Secret::new(verifier.into_secret()),
+            nonce: CsrfToken::new_random_len(RANDOM_BYTES).into_secret(),
             issuer: self.issuer.clone(),
             redirect_uri: self.config.redirect_uri.clone(),
             return_to: if options.return_to.is_empty() {
@@ -245,44 +241,38 @@ impl RelyingParty {
             },
             created_at: self.now(),
         };
-        let mut url = metadata.authorization_endpoint.clone();
-        {
-            let mut query = url.query_pairs_mut();
-            query
-                .append_pair("client_id", &self.config.client_id)
-                .append_pair("redirect_uri", transaction.redirect_uri.as_str())
-                .append_pair("response_type", "code")
-                .append_pair("scope", &self.scopes().join(" "))
-                .append_pair("state", &transaction.state)
-                .append_pair("nonce", &transaction.nonce)
-                .append_pair("code_challenge", &pkce.challenge)
-                .append_pair("code_challenge_method", CHALLENGE_METHOD)
-                .append_pair("prompt", "consent");
-            for resource in &self.config.resources {
-                query.append_pair("resource", resource);
-            }
-            if let Some(screen) = options.first_screen {
-                query.append_pair("first_screen", screen.as_str());
-            }
-            if let Some(hint) = options.login_hint.as_deref().filter(|h| !h.is_empty()) {
-                query.append_pair("login_hint", hint);
-            }
-            if !options.identifiers.is_empty() {
-                let mut names: Vec<&str> = Vec::new();
-                for identifier in &options.identifiers {
-                    if !names.contains(&identifier.as_str()) {
-                        names.push(identifier.as_str());
-                    }
-                }
-                query.append_pair("identifier", &names.join(" "));
-            }
-            if let Some(direct) = &options.direct_sign_in {
-                query.append_pair(
-                    "direct_sign_in",
-                    &format!("{}:{}", direct.method, direct.target),
-                );
-            }
+        let client = oauth::client(&self.config, &metadata);
+        let mut request = client
+            .authorize_url(|| CsrfToken::new(transaction.state.clone()))
+            .add_scopes(self.scopes().into_iter().map(Scope::new))
+            .set_pkce_challenge(challenge)
+            .add_extra_param("nonce", transaction.nonce.as_str())
+            .add_extra_param("prompt", "consent");
+        for resource in &self.config.resources {
+            request = request.add_extra_param("resource", resource.as_str());
         }
+        if let Some(screen) = options.first_screen {
+            request = request.add_extra_param("first_screen", screen.as_str());
+        }
+        if let Some(hint) = options.login_hint.as_deref().filter(|h| !h.is_empty()) {
+            request = request.add_extra_param("login_hint", hint);
+        }
+        if !options.identifiers.is_empty() {
+            let mut names: Vec<&str> = Vec::new();
+            for identifier in &options.identifiers {
+                if !names.contains(&identifier.as_str()) {
+                    names.push(identifier.as_str());
+                }
+            }
+            request = request.add_extra_param("identifier", names.join(" "));
+        }
+        if let Some(direct) = &options.direct_sign_in {
+            request = request.add_extra_param(
+                "direct_sign_in",
+                format!("{}:{}", direct.method, direct.target),
+            );
+        }
+        let (url, _) = request.url();
         Ok((url, transaction))
     }
 
@@ -345,16 +335,21 @@ impl RelyingParty {
             .ok_or(AuthError::MissingCode)?;
 
         // RFC 6749 §4.1.3 + RFC 7636 §4.5.
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("code_verifier", transaction.code_verifier.expose()),
-            ("redirect_uri", transaction.redirect_uri.as_str()),
-            ("client_id", self.config.client_id.as_str()),
-        ];
+        let client = oauth::client(&self.config, &metadata);
         let secrets = [code, transaction.code_verifier.expose()];
+        let request = client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .set_pkce_verifier(PkceCodeVerifier::new(
+                transaction.code_verifier.expose().to_owned(),
+            ))
+            .set_redirect_uri(std::borrow::Cow::Owned(RedirectUrl::from_url(
+                transaction.redirect_uri.clone(),
+            )));
         let response = self
-            .token_request(&metadata, &form, &secrets)
+            .token_request(
+                request.request_async(&self.oauth_http("token endpoint")),
+                &secrets,
+            )
             .await
             .map_err(|failure| failure.error)?;
         let id_token = response
@@ -407,13 +402,14 @@ impl RelyingParty {
             return Err(AuthError::SignedOut);
         };
         let metadata = self.metadata().await?;
-        let form = [
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token.expose()),
-            ("client_id", self.config.client_id.as_str()),
-        ];
+        let client = oauth::client(&self.config, &metadata);
+        let grant = RefreshToken::new(refresh_token.expose().to_owned());
+        let request = client.exchange_refresh_token(&grant);
         let response = match self
-            .token_request(&metadata, &form, &[refresh_token.expose()])
+            .token_request(
+                request.request_async(&self.oauth_http("token endpoint")),
+                &[refresh_token.expose()],
+            )
             .await
         {
             Ok(response) => response,
@@ -521,14 +517,41 @@ impl RelyingParty {
                 return;
             }
         };
-        let Some(endpoint) = metadata.revocation_endpoint.clone() else {
-            tracing::info!("the provider has no revocation endpoint; nothing revoked");
-            return;
+        let client = oauth::client(&self.config, &metadata);
+        let token = StandardRevocableToken::RefreshToken(RefreshToken::new(
+            refresh_token.expose().to_owned(),
+        ));
+        let outcome = match client.revoke_token(token) {
+            Ok(request) => request
+                .request_async(&self.oauth_http("revocation"))
+                .await
+                .map_err(|error| oauth::failure(error, &[refresh_token.expose()]).error),
+            Err(ConfigurationError::MissingUrl(_)) => {
+                tracing::info!("the provider has no revocation endpoint; nothing revoked");
+                return;
+            }
+            // `oauth2` revokes only over https (RFC 7009 §2). Configuration allows a plain-http
+            // provider only in development or on loopback; there the same request goes by hand.
+            Err(_) => self.revoke_over_plain_http(&metadata, refresh_token).await,
         };
+        match outcome {
+            Ok(()) => tracing::debug!("refresh token revoked"),
+            Err(error) => tracing::warn!(%error, "token revocation failed"),
+        }
+    }
+
+    /// RFC 7009 §2.1 as `oauth2` would send it, for an `http://` revocation endpoint.
+    async fn revoke_over_plain_http(
+        &self,
+        metadata: &ProviderMetadata,
+        refresh_token: &Secret,
+    ) -> Result<(), AuthError> {
+        let endpoint = metadata.revocation_endpoint.clone().ok_or_else(|| {
+            AuthError::Discovery("the provider has no revocation endpoint".into())
+        })?;
         let form = [
             ("token", refresh_token.expose()),
             ("token_type_hint", "refresh_token"),
-            ("client_id", self.config.client_id.as_str()),
         ];
         let request = self
             .http
@@ -538,10 +561,14 @@ impl RelyingParty {
                 http::basic_auth(&self.config.client_id, &self.config.client_secret).expose(),
             )
             .form(&form);
-        match http::send("revocation", request).await {
-            Ok(body) if body.status.is_success() => tracing::debug!("refresh token revoked"),
-            Ok(body) => tracing::warn!(status = %body.status, "token revocation refused"),
-            Err(error) => tracing::warn!(%error, "token revocation failed"),
+        let body = http::send("revocation", request).await?;
+        if body.status.is_success() {
+            Ok(())
+        } else {
+            Err(AuthError::TokenEndpoint(format!(
+                "revocation refused (HTTP {})",
+                body.status.as_u16()
+            )))
         }
     }
 
@@ -570,61 +597,21 @@ impl RelyingParty {
         Ok(url)
     }
 
-    /// POSTs a grant to the token endpoint and parses a 200 response. `secrets` (what the form
-    /// carries) are scrubbed from any provider text that reaches an error.
+    /// The HTTP client `oauth2` sends `what` through: ours, bounded.
+    fn oauth_http(&self, what: &'static str) -> oauth::Sender<'_> {
+        oauth::Sender::new(&self.http, what)
+    }
+
+    /// Awaits a grant `oauth2` is sending to the token endpoint and checks the 200 body.
+    /// `secrets` (what the grant carries) are scrubbed from any provider text that reaches an
+    /// error.
     async fn token_request(
         &self,
-        metadata: &ProviderMetadata,
-        form: &[(&str, &str)],
+        sent: impl std::future::Future<Output = Result<oauth::TokenReply, oauth::RequestError>>,
         secrets: &[&str],
-    ) -> Result<TokenResponse, TokenCallError> {
-        let request = self
-            .http
-            .post(metadata.token_endpoint.clone())
-            .header(
-                reqwest::header::AUTHORIZATION,
-                http::basic_auth(&self.config.client_id, &self.config.client_secret).expose(),
-            )
-            .header(reqwest::header::ACCEPT, "application/json")
-            .form(form);
-        let body = http::send("token endpoint", request).await?;
-        if body.status == reqwest::StatusCode::OK {
-            return Ok(TokenResponse::parse(&body.bytes)?);
-        }
-        if body.status.is_redirection() {
-            return Err(AuthError::TokenEndpoint(format!(
-                "unexpected redirect (HTTP {})",
-                body.status.as_u16()
-            ))
-            .into());
-        }
-        #[derive(Deserialize)]
-        struct ErrorBody {
-            error: Option<String>,
-            error_description: Option<String>,
-        }
-        let parsed: Option<ErrorBody> = serde_json::from_slice(&body.bytes).ok();
-        let code = parsed
-            .as_ref()
-            .and_then(|e| e.error.as_deref())
-            .map(clean_error_code);
-        let description = parsed
-            .as_ref()
-            .and_then(|e| e.error_description.as_deref())
-            .map(|d| scrub(d, secrets))
-            .filter(|d| !d.is_empty());
-        let mut message = format!("HTTP {}", body.status.as_u16());
-        if let Some(code) = &code {
-            message.push_str(&format!(" {code}"));
-        }
-        if let Some(description) = description {
-            message.push_str(&format!(": {description}"));
-        }
-        tracing::warn!(status = %body.status, error = code.as_deref().unwrap_or("-"), "token request failed");
-        Err(TokenCallError {
-            code,
-            error: AuthError::TokenEndpoint(message),
-        })
+    ) -> Result<TokenResponse, TokenFailure> {
+        let reply = sent.await.map_err(|error| oauth::failure(error, secrets))?;
+        Ok(oauth::token_response(&reply)?)
     }
 
     /// Verifies `id_token` completely: allow-listed `alg`, key from the JWKS by `kid`, signature,
@@ -770,7 +757,12 @@ mod tests {
         assert_eq!(one("nonce"), Some(tx.nonce.as_str()));
         assert_eq!(
             one("code_challenge"),
-            Some(super::super::pkce::challenge_for(&tx.code_verifier).as_str())
+            Some(
+                PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
+                    tx.code_verifier.expose().to_owned()
+                ))
+                .as_str()
+            )
         );
         assert_eq!(one("code_challenge_method"), Some("S256"));
         assert_eq!(one("prompt"), Some("consent"));
@@ -803,6 +795,9 @@ mod tests {
             query(&url_b).get("code_challenge")
         );
         assert_eq!(a.return_to, "/");
+        for value in [&a.state, &a.nonce, &a.code_verifier.expose().to_owned()] {
+            assert_eq!(value.len(), 86, "64 random bytes, base64url");
+        }
         let q = query(&url_a);
         for absent in ["first_screen", "login_hint", "identifier", "direct_sign_in"] {
             assert!(!q.contains_key(absent), "{absent}");

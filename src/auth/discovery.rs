@@ -16,7 +16,9 @@ use url::Url;
 
 use super::error::AuthError;
 use super::http;
-use super::pkce::CHALLENGE_METHOD;
+
+/// The only `code_challenge_method` the relying party sends (RFC 7636 §4.2; never `plain`).
+pub const CHALLENGE_METHOD: &str = "S256";
 
 /// The parts of the discovery document the relying party uses.
 #[derive(Debug, Clone, Deserialize)]

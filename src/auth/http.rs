@@ -25,13 +25,11 @@ pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, AuthError> {
         .map_err(|_| AuthError::Config("cannot build the HTTP client".into()))
 }
 
-/// `Basic base64(urlencode(id):urlencode(secret))`.
+/// `Basic base64(urlencode(id):urlencode(secret))`, form-urlencoded as `oauth2` does.
 pub(crate) fn basic_auth(client_id: &str, client_secret: &Secret) -> Secret {
-    let pair = format!(
-        "{}:{}",
-        urlencoding::encode(client_id),
-        urlencoding::encode(client_secret.expose())
-    );
+    let encode =
+        |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    let pair = format!("{}:{}", encode(client_id), encode(client_secret.expose()));
     Secret::new(format!("Basic {}", STANDARD.encode(pair)))
 }
 
@@ -89,6 +87,6 @@ mod tests {
         let header = basic_auth("my app", &Secret::new("p:w+d"));
         let encoded = header.expose().strip_prefix("Basic ").unwrap();
         let decoded = String::from_utf8(STANDARD.decode(encoded).unwrap()).unwrap();
-        assert_eq!(decoded, "my%20app:p%3Aw%2Bd");
+        assert_eq!(decoded, "my+app:p%3Aw%2Bd");
     }
 }

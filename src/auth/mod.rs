@@ -2,7 +2,7 @@
 //!
 //! Plain async Rust, no Leptos types: the web layer calls [`RelyingParty`] to start and finish a
 //! sign-in (authorization code flow with PKCE, OIDC Core §3.1), refresh and revoke tokens and build
-//! the RP-initiated logout URL, and keeps the results in an [`AuthSession`] (the only module that
+//! the RP-initiated logout URL (the token calls on the `oauth2` crate, [`oauth`]), and keeps the results in an [`AuthSession`] (the only module that
 //! knows about `tower-sessions`). The provider's endpoints come from discovery ([`discovery`]), its
 //! keys from its JWKS ([`jwks`]); every ID token is verified by [`id_token`] before anything is used.
 
@@ -13,7 +13,7 @@ pub mod error;
 mod http;
 pub mod id_token;
 pub mod jwks;
-pub mod pkce;
+mod oauth;
 mod serde_secret;
 pub mod session;
 pub mod tokens;

@@ -2,7 +2,7 @@
 //! [`answer`], which sets the HTTP status of a refusal (401, 403, 502, 503…) on the response. A
 //! server function is then one line: `answer(visit().await?.profile().await)`.
 
-use super::extract::{visit_of, CurrentUser};
+use super::extract::visit_of;
 use crate::services::Visit;
 use crate::ui_types::AppError;
 use http::request::Parts;
@@ -17,11 +17,6 @@ pub async fn visit() -> Result<Visit, AppError> {
         AppError::Internal
     });
     answer(parts.and_then(|parts| visit_of(&parts)))
-}
-
-/// The signed-in person of this request (401 otherwise), as the [`CurrentUser`] extractor.
-pub async fn current_user() -> Result<CurrentUser, AppError> {
-    answer(visit().await?.signed_in().await.map(CurrentUser))
 }
 
 /// `result`, with the status of its error set on the response.

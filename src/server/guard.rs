@@ -1,20 +1,22 @@
 //! Who is signed in is worked out before any page renders, and pages for signed-in people only
 //! (as the app's route table says, [`PageRule`]) are guarded: a full page load of one while signed
-//! out is answered with a redirect to sign in that comes back to it. When who is signed in cannot
-//! be told (the provider is down), the page is rendered and shows its own 503 "try again" (its
-//! server functions answer 401 / 403 / 503 themselves).
+//! out is answered with a redirect to sign in that comes back to it (the `Option<CurrentUser>` and
+//! `Admin` extractors tell). When who is signed in cannot be told (the provider is down), the page
+//! is rendered and shows its own 503 "try again" (its server functions answer 401 / 403 / 503
+//! themselves).
 //!
 //! Working it out first matters beyond the guard: it may refresh the tokens or end the session,
 //! and a page streams after the session layer has already answered, so a session changed during
 //! the render would be saved (or its cookie removed) too late. The request's `Visit` remembers the
 //! answer for the render and its server functions.
 
-use super::extract::visit_of;
-use crate::ui_types::{access_of, Access, PageRule};
+use super::extract::{Admin, AppRejection, CurrentUser};
+use crate::ui_types::{access_of, Access, AppError, PageRule};
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::RequestPartsExt as _;
 
 /// The app's route table.
 #[derive(Clone, Copy)]
@@ -35,21 +37,26 @@ pub async fn protect_pages(
         .path_and_query()
         .map_or(path, |pq| pq.as_str())
         .to_owned();
-    let (parts, body) = request.into_parts();
-    let person = match visit_of(&parts) {
-        Ok(visit) => visit.person().await,
-        Err(error) => Err(error),
+    let (mut parts, body) = request.into_parts();
+    // Unknown (an outage) counts as not signed out: the page then explains it itself.
+    let signed_out = match access {
+        Access::Anyone => {
+            let _ = parts.extract::<Option<CurrentUser>>().await;
+            false
+        }
+        Access::SignedIn => matches!(parts.extract::<Option<CurrentUser>>().await, Ok(None)),
+        Access::Admin => matches!(
+            parts.extract::<Admin>().await,
+            Err(AppRejection(AppError::SignedOut))
+        ),
     };
-    if access == Access::Anyone {
-        return next.run(Request::from_parts(parts, body)).await;
-    }
-    match person {
-        Ok(None) => redirect(&format!(
+    if signed_out {
+        return redirect(&format!(
             "/logto/sign-in?return_to={}",
             urlencoding::encode(&target)
-        )),
-        Ok(Some(_)) | Err(_) => next.run(Request::from_parts(parts, body)).await,
+        ));
     }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// A request for a page (the app's 404 page included), not for a file, a server function or the
@@ -72,4 +79,31 @@ fn redirect(location: &str) -> Response {
         ],
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn load(path: &str) -> bool {
+        is_page_load(&Request::get(path).body(Body::empty()).unwrap())
+    }
+
+    #[test]
+    fn pages_are_page_loads_and_files_and_apis_are_not() {
+        for page in ["/", "/profile", "/settings", "/no-such-page", "/a/b"] {
+            assert!(load(page), "{page}");
+        }
+        for other in [
+            "/pkg/app.wasm",
+            "/pkg/x",
+            "/favicon.ico",
+            "/style.css",
+            "/api/get_profile",
+            "/healthz",
+        ] {
+            assert!(!load(other), "{other}");
+        }
+    }
 }

@@ -31,14 +31,15 @@ pub fn sign_in_failure(error: &AuthError) -> SignInFailure {
 
 /// A server function's failure for `error` (logged here with its detail).
 pub fn app_error(error: &AuthError) -> AppError {
-    let failure = match sign_in_failure(error) {
+    let reason = sign_in_failure(error);
+    let failure = match reason {
         SignInFailure::SignedOut => return AppError::SignedOut,
         SignInFailure::Unreachable
         | SignInFailure::ProviderError
         | SignInFailure::VerificationFailed => AppError::Unavailable,
         SignInFailure::Internal => AppError::Internal,
         SignInFailure::Cancelled | SignInFailure::InvalidRequest | SignInFailure::Expired => {
-            AppError::BadRequest(sign_in_failure(error).message().to_owned())
+            AppError::BadRequest(reason.message().to_owned())
         }
     };
     tracing::error!(%error, status = failure.status(), "sign-in service failure");

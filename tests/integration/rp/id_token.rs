@@ -79,7 +79,8 @@ async fn valid_es384_sign_in() {
         form["redirect_uri"],
         "http://localhost:3000/logto/sign-in-callback"
     );
-    assert_eq!(form["client_id"], super::provider::CLIENT_ID);
+    // The client authenticates once (RFC 6749 §2.3.1), with the Basic header.
+    assert!(!form.contains_key("client_id"));
     assert!(!form.contains_key("client_secret"));
     use sha2::Digest as _;
     assert_eq!(
@@ -92,7 +93,7 @@ async fn valid_es384_sign_in() {
         .unwrap();
     assert_eq!(
         String::from_utf8(pair).unwrap(),
-        "test-app:s3cr%3At%2F%2B%20%25"
+        "test-app:s3cr%3At%2F%2B+%25"
     );
     assert_eq!(h.provider.count(|c| &c.discovery), 1);
     assert_eq!(h.provider.count(|c| &c.jwks), 1);

@@ -54,7 +54,8 @@ async fn refresh_rotates_and_keeps_what_is_not_returned() {
     let request = h.provider.token_requests().pop().unwrap();
     assert_eq!(request.form["grant_type"], "refresh_token");
     assert_eq!(request.form["refresh_token"], REFRESH);
-    assert_eq!(request.form["client_id"], CLIENT_ID);
+    // The client authenticates once (RFC 6749 §2.3.1), with the Basic header.
+    assert!(!request.form.contains_key("client_id"));
     assert!(request.authorization.unwrap().starts_with("Basic "));
 
     // A rotated refresh token and a new ID token replace the old ones.
@@ -365,7 +366,8 @@ async fn sign_out_revokes_and_builds_the_end_session_url() {
     let revocations = h.provider.revocation_requests();
     assert_eq!(revocations.len(), 1);
     assert_eq!(revocations[0].form["token"], REFRESH);
-    assert_eq!(revocations[0].form["client_id"], CLIENT_ID);
+    // The client authenticates once (RFC 6749 §2.3.1), with the Basic header.
+    assert!(!revocations[0].form.contains_key("client_id"));
     assert!(revocations[0]
         .authorization
         .as_deref()
