@@ -14,15 +14,16 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use leptos_logto::clock::SystemClock;
-use leptos_logto::idp::clients::{Application, ApplicationType, Clients};
 use leptos_logto::idp::store::sqlite::SqliteStore;
 use leptos_logto::idp::store::SharedStore;
-use leptos_logto::idp::{Provider, ProviderConfig};
-use leptos_logto::secret::Secret;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "../tests/fixtures/provider.rs"]
+mod fixture;
+
+use fixture::ProviderFixture;
 
 const CALLBACK: &str = "http://localhost:3000/logto/sign-in-callback";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -80,30 +81,13 @@ impl Bench {
                 .await
                 .unwrap(),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let clients = Clients::load(
-            vec![Application {
-                id: "bench".to_owned(),
-                secret: Secret::new("bench-secret"),
-                name: "Bench".to_owned(),
-                kind: ApplicationType::Traditional,
-                redirect_uris: vec![CALLBACK.to_owned()],
-                post_logout_redirect_uris: vec![],
-            }],
-            None,
-        )
-        .unwrap();
-        let config = ProviderConfig {
-            base_url: base.clone(),
-            admin_emails: vec![],
-            mode: leptos_logto::config::RunMode::Dev,
-        };
-        let provider = Provider::new(config, store.clone(), Arc::new(SystemClock), clients)
-            .await
-            .unwrap();
-        let router = provider.router();
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let socket = fixture::socket().await;
+        let base = socket.base_url.clone();
+        ProviderFixture::at(&base)
+            .store(store.clone())
+            .web_app("bench", "bench-secret", &[CALLBACK], &[])
+            .serve(socket.listener, |router| router)
+            .await;
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()));
         let authorize = format!(
             "{base}/oidc/auth?client_id=bench&redirect_uri={}&response_type=code&scope=openid%20offline_access%20profile%20email&state=s&nonce=n&code_challenge={challenge}&code_challenge_method=S256&prompt=consent",

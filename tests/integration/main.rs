@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../fixtures/provider.rs"]
+mod fixture;
 mod logs;
 mod management;
 mod oneshot;

@@ -2,6 +2,7 @@
 //! driven with `oneshot`: Management API calls with a real `client_credentials` token, and a
 //! cookie-keeping browser for the sign-in pages.
 
+use crate::fixture::ProviderFixture;
 pub use crate::oneshot::{form, Browser, Reply};
 use axum::body::Body;
 use axum::Router;
@@ -9,12 +10,10 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use http::{header, Method, Request, StatusCode};
 use leptos_logto::clock::ManualClock;
-use leptos_logto::idp::clients::{Application, ApplicationType, Clients};
 use leptos_logto::idp::secrets::{SecretBox, SecretsKey};
 use leptos_logto::idp::store::memory::MemoryStore;
 use leptos_logto::idp::store::SharedStore;
-use leptos_logto::idp::{Provider, ProviderConfig, ProviderOptions};
-use leptos_logto::secret::Secret;
+use leptos_logto::idp::Provider;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -60,35 +59,6 @@ pub fn ses_config(secret: &str, sender: &str) -> Value {
     })
 }
 
-fn clients() -> Clients {
-    let app = |id: &str, secret: &str, kind, redirect_uris: Vec<String>| Application {
-        id: id.to_owned(),
-        secret: Secret::new(secret),
-        name: id.to_owned(),
-        kind,
-        redirect_uris,
-        post_logout_redirect_uris: vec![],
-    };
-    Clients::load(
-        vec![
-            app(
-                APP_ID,
-                APP_SECRET,
-                ApplicationType::Traditional,
-                vec![CALLBACK.to_owned()],
-            ),
-            app(
-                M2M_ID,
-                M2M_SECRET,
-                ApplicationType::MachineToMachine,
-                vec![],
-            ),
-        ],
-        None,
-    )
-    .unwrap()
-}
-
 impl Api {
     /// Memory store, the harness key, standard SES endpoint resolution.
     pub async fn new() -> Self {
@@ -101,19 +71,15 @@ impl Api {
         ses_endpoint_url: Option<String>,
     ) -> Self {
         let clock = Arc::new(ManualClock::at(START));
-        let config = ProviderConfig {
-            base_url: BASE.to_owned(),
-            admin_emails: vec![],
-            mode: leptos_logto::config::RunMode::Dev,
-        };
-        let options = ProviderOptions {
-            secrets,
-            ses_endpoint_url,
-        };
-        let provider =
-            Provider::with_options(config, store.clone(), clock.clone(), clients(), options)
-                .await
-                .unwrap();
+        let provider = ProviderFixture::at(BASE)
+            .store(store.clone())
+            .clock(clock.clone())
+            .secrets(secrets)
+            .ses_endpoint(ses_endpoint_url)
+            .web_app(APP_ID, APP_SECRET, &[CALLBACK], &[])
+            .machine_app(M2M_ID, M2M_SECRET)
+            .build()
+            .await;
         let router = provider.router();
         Self {
             clock,

@@ -1,6 +1,7 @@
 //! An embedded provider in-process (memory store, manual clock) driven with `oneshot`, with a
 //! cookie jar per browser and helpers for the whole email-code sign-in.
 
+use crate::fixture::ProviderFixture;
 pub use crate::oneshot::{form, Browser, Reply};
 use axum::body::Body;
 use axum::Router;
@@ -8,11 +9,9 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use http::{header, Request, StatusCode};
 use leptos_logto::clock::ManualClock;
-use leptos_logto::idp::clients::{Application, ApplicationType, Clients};
 use leptos_logto::idp::store::memory::MemoryStore;
 use leptos_logto::idp::store::SharedStore;
-use leptos_logto::idp::{Provider, ProviderConfig};
-use leptos_logto::secret::Secret;
+use leptos_logto::idp::Provider;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -34,25 +33,14 @@ pub struct Harness {
     router: Router,
 }
 
-/// The web app and the machine-to-machine app every harness registers.
-fn test_clients() -> Clients {
-    let web = Application {
-        id: APP_ID.to_owned(),
-        secret: Secret::new(APP_SECRET),
-        name: "Web".to_owned(),
-        kind: ApplicationType::Traditional,
-        redirect_uris: vec![CALLBACK.to_owned()],
-        post_logout_redirect_uris: vec![POST_LOGOUT.to_owned()],
-    };
-    let job = Application {
-        id: M2M_ID.to_owned(),
-        secret: Secret::new(M2M_SECRET),
-        name: "Job".to_owned(),
-        kind: ApplicationType::MachineToMachine,
-        redirect_uris: vec![],
-        post_logout_redirect_uris: vec![],
-    };
-    Clients::load(vec![web, job], None).unwrap()
+/// A provider at [`BASE`] on `store` and `clock`, with the web app and the machine-to-machine
+/// app every harness registers.
+fn fixture(store: SharedStore, clock: &Arc<ManualClock>) -> ProviderFixture {
+    ProviderFixture::at(BASE)
+        .store(store)
+        .clock(clock.clone())
+        .web_app(APP_ID, APP_SECRET, &[CALLBACK], &[POST_LOGOUT])
+        .machine_app(M2M_ID, M2M_SECRET)
 }
 
 pub fn challenge(verifier: &str) -> String {
@@ -75,15 +63,10 @@ impl Harness {
     /// A provider on `store` (e.g. a SQLite file, for tests that race requests).
     pub async fn with_store(store: SharedStore, admin_emails: Vec<String>) -> Self {
         let clock = Arc::new(ManualClock::at(START));
-        let clients = test_clients();
-        let config = ProviderConfig {
-            base_url: BASE.to_owned(),
-            admin_emails,
-            mode: leptos_logto::config::RunMode::Dev,
-        };
-        let provider = Provider::new(config, store.clone(), clock.clone(), clients)
-            .await
-            .unwrap();
+        let provider = fixture(store.clone(), &clock)
+            .admins(admin_emails)
+            .build()
+            .await;
         let router = provider.router();
         Self {
             clock,
@@ -255,20 +238,14 @@ impl Harness {
     ) -> Self {
         use leptos_logto::idp::secrets::{SecretBox, SecretsKey};
         let clock = Arc::new(ManualClock::at(START));
-        let clients = test_clients();
-        let config = ProviderConfig {
-            base_url: BASE.to_owned(),
-            admin_emails: vec![],
-            mode,
-        };
-        let options = leptos_logto::idp::ProviderOptions {
-            secrets: SecretBox::new(Some(SecretsKey::from_bytes(&PRODUCTION_KEY))),
-            ses_endpoint_url,
-        };
-        let provider =
-            Provider::with_options(config, store.clone(), clock.clone(), clients, options)
-                .await
-                .unwrap();
+        let provider = fixture(store.clone(), &clock)
+            .mode(mode)
+            .secrets(SecretBox::new(Some(SecretsKey::from_bytes(
+                &PRODUCTION_KEY,
+            ))))
+            .ses_endpoint(ses_endpoint_url)
+            .build()
+            .await;
         let router = provider.router();
         Self {
             clock,
@@ -286,27 +263,16 @@ impl Harness {
     /// A harness whose provider also registers a second web app ([`OTHER_APP_ID`]) with the same
     /// redirect URI as the first.
     pub async fn with_other_web_app() -> Self {
-        let h = Self::new().await;
-        let mut applications = vec![Application {
-            id: OTHER_APP_ID.to_owned(),
-            secret: Secret::new(OTHER_APP_SECRET),
-            name: "Other web".to_owned(),
-            kind: ApplicationType::Traditional,
-            redirect_uris: vec![CALLBACK.to_owned()],
-            post_logout_redirect_uris: vec![],
-        }];
-        for id in [APP_ID, M2M_ID] {
-            applications.push(h.provider.clients.get(id).unwrap().clone());
-        }
-        let clients = Clients::load(applications, None).unwrap();
-        let config = h.provider.config.clone();
-        let provider = Provider::new(config, h.store.clone(), h.clock.clone(), clients)
-            .await
-            .unwrap();
+        let clock = Arc::new(ManualClock::at(START));
+        let store: SharedStore = Arc::new(MemoryStore::new());
+        let provider = fixture(store.clone(), &clock)
+            .web_app(OTHER_APP_ID, OTHER_APP_SECRET, &[CALLBACK], &[])
+            .build()
+            .await;
         let router = provider.router();
         Self {
-            clock: h.clock,
-            store: h.store,
+            clock,
+            store,
             provider,
             router,
         }

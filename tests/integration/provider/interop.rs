@@ -2,52 +2,29 @@
 //! discovery, sign-in (the browser part done with plain HTTP), code exchange with ID-token
 //! verification, userinfo, refresh and RP-initiated logout against the provider on a real socket.
 
-use leptos_logto::clock::SystemClock;
-use leptos_logto::idp::clients::{Application, ApplicationType, Clients};
-use leptos_logto::idp::store::memory::MemoryStore;
-use leptos_logto::idp::{Provider, ProviderConfig};
-use leptos_logto::secret::Secret;
+use crate::fixture::ProviderFixture;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreUserInfoClaims};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, LogoutRequest, Nonce,
     OAuth2TokenResponse, PkceCodeChallenge, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
     RedirectUrl, Scope, TokenResponse,
 };
-use std::sync::Arc;
 
 const CALLBACK: &str = "http://localhost:9/callback";
 const AFTER_LOGOUT: &str = "http://localhost:9/";
 
 async fn start_provider() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let clients = Clients::load(
-        vec![Application {
-            id: "interop".to_owned(),
-            secret: Secret::new("interop secret/with+symbols"),
-            name: "Interop".to_owned(),
-            kind: ApplicationType::Traditional,
-            redirect_uris: vec![CALLBACK.to_owned()],
-            post_logout_redirect_uris: vec![AFTER_LOGOUT.to_owned()],
-        }],
-        None,
-    )
-    .unwrap();
-    let config = ProviderConfig {
-        base_url: base.clone(),
-        admin_emails: vec![],
-        mode: leptos_logto::config::RunMode::Dev,
-    };
-    let provider = Provider::new(
-        config,
-        Arc::new(MemoryStore::new()),
-        Arc::new(SystemClock),
-        clients,
-    )
-    .await
-    .unwrap();
-    let router = provider.router();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let socket = crate::fixture::socket().await;
+    let base = socket.base_url.clone();
+    ProviderFixture::at(&base)
+        .web_app(
+            "interop",
+            "interop secret/with+symbols",
+            &[CALLBACK],
+            &[AFTER_LOGOUT],
+        )
+        .serve(socket.listener, |router| router)
+        .await;
     base
 }
 

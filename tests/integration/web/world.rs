@@ -1,15 +1,11 @@
 //! A provider on 127.0.0.1:0 (memory store) whose token responses are recorded, and the app
 //! router (in-memory sessions) pointed at it, with a cookie-keeping "browser" for each side.
 
+use crate::fixture::ProviderFixture;
 use axum::body::Body;
 use axum::Router;
 use http::{header, HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
-use leptos_logto::clock::SystemClock;
-use leptos_logto::idp::clients::{Application, ApplicationType, Clients};
-use leptos_logto::idp::store::memory::MemoryStore;
-use leptos_logto::idp::{Provider, ProviderConfig};
-use leptos_logto::secret::Secret;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
@@ -78,38 +74,25 @@ impl World {
     pub async fn start_with(
         make_app: impl FnOnce(leptos_logto::config::Settings) -> Router,
     ) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let provider_base = format!("http://{}", listener.local_addr().unwrap());
-        let clients = Clients::load(
-            vec![Application {
-                id: "leptos-logto-dev".to_owned(),
-                secret: Secret::new("dev-only-app-secret-not-for-production"),
-                name: "App".to_owned(),
-                kind: ApplicationType::Traditional,
-                redirect_uris: vec![format!("{APP_BASE}/logto/sign-in-callback")],
-                // As the app's own registration (src/idp/mod.rs): with and without the slash.
-                post_logout_redirect_uris: vec![APP_BASE.to_owned(), format!("{APP_BASE}/")],
-            }],
-            None,
-        )
-        .unwrap();
-        let config = ProviderConfig {
-            base_url: provider_base.clone(),
-            admin_emails: vec![],
-            mode: leptos_logto::config::RunMode::Dev,
-        };
-        let provider = Provider::new(
-            config,
-            Arc::new(MemoryStore::new()),
-            Arc::new(SystemClock),
-            clients,
-        )
-        .await
-        .unwrap();
+        let socket = crate::fixture::socket().await;
+        let provider_base = socket.base_url.clone();
         let tokens = Arc::new(Mutex::new(Vec::new()));
         let recorder = record_tokens(Arc::clone(&tokens));
-        let router = provider.router().layer(axum::middleware::from_fn(recorder));
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let callback = format!("{APP_BASE}/logto/sign-in-callback");
+        // As the app's own registration (src/idp/mod.rs): after sign-out with and without the
+        // slash.
+        let after_sign_out = format!("{APP_BASE}/");
+        ProviderFixture::at(&provider_base)
+            .web_app(
+                "leptos-logto-dev",
+                "dev-only-app-secret-not-for-production",
+                &[&callback],
+                &[APP_BASE, &after_sign_out],
+            )
+            .serve(socket.listener, |router| {
+                router.layer(axum::middleware::from_fn(recorder))
+            })
+            .await;
 
         let settings = crate::support::settings(&[("LOGTO_ENDPOINT", &provider_base)]);
         let app = make_app(settings);
