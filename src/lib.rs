@@ -1,6 +1,6 @@
 //! A Leptos 0.8 full-stack app that signs people in through Logto. `app` (the UI) and `ui_types`
 //! (what crosses the wire) are compiled for the server (SSR) and the browser (hydrate); everything
-//! else is server-only. Imports run one way: `app` → `server` → `services` → `runtime`,
+//! else is server-only. Imports run one way: `app` → `server` → `services`, `sessions` → `runtime`,
 //! `config` → `auth`, `management`, `idp` → `clock`, `secret`; `ui_types` imports nothing of ours.
 
 // Leptos views are deeply nested types; the settings form exceeds the default limit.
@@ -27,6 +27,8 @@ pub mod secret;
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod services;
+#[cfg(feature = "ssr")]
+pub mod sessions;
 
 /// The browser entry point: attaches the reactive app to the server-rendered HTML.
 #[cfg(feature = "hydrate")]

@@ -1,38 +1,39 @@
 //! The signed-in state, typed, over a server-side `tower_sessions::Session` (the cookie carries only
-//! the session id; tokens never leave the store). No handler touches the string keys below.
+//! the session id; tokens never leave the server). No handler touches the string keys below.
 //!
 //! - pending sign-ins: a [`TransactionStore`] keyed by `state` (several tabs at once, capped,
 //!   expired ones pruned, single use);
-//! - [`AuthSession::sign_in`] rotates the session id (session fixation, OWASP ASVS V7.2.4) and
-//!   records `authenticated_at` so the absolute lifetime is enforced on the server, next to the
-//!   idle timeout ([`AuthSession::is_valid`]);
-//! - [`Refresher`] makes token refresh single-flight per session: Logto rotates refresh tokens and
-//!   revokes the whole grant when a consumed one is reused after 3 s (`logto-compat.md` §4), so
-//!   concurrent requests must share one refresh.
+//! - [`AuthSession::sign_in`] rotates the session id (session fixation, OWASP ASVS V7.2.4), keeps
+//!   the tokens in a new [`grant`](super::grants) that the session names, and records
+//!   `authenticated_at` so the absolute lifetime is enforced on the server, next to the idle
+//!   timeout ([`AuthSession::is_valid`]);
+//! - [`AuthSession::sign_out`] deletes the grant and the session: a request still in flight that
+//!   writes the session back finds no grant, so nobody is signed in again.
 //!
 //! [`CurrentUser`] is what pages see: identity is (`iss`, `sub`), never the email.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axum::extract::FromRequestParts;
-use http::request::Parts;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 use tower_sessions::session::Id;
 use tower_sessions::Session;
 
 use super::client::{CallbackParams, RelyingParty, SignedIn};
 use super::error::AuthError;
+use super::grants::{GrantStoreError, Grants};
 use super::id_token::IdTokenClaims;
 use super::tokens::TokenSet;
 use super::transaction::{Transaction, TransactionStore};
 
 const TRANSACTIONS_KEY: &str = "auth.transactions";
-const TOKENS_KEY: &str = "auth.tokens";
+/// The id of the session's grant.
+const GRANT_KEY: &str = "auth.grant";
+/// Where sessions saved before grants existed kept their tokens (moved to a grant when read).
+const LEGACY_TOKENS_KEY: &str = "auth.tokens";
 const AUTHENTICATED_AT_KEY: &str = "auth.authenticated_at";
 const LAST_SEEN_KEY: &str = "auth.last_seen";
 
@@ -46,6 +47,11 @@ fn store_error(error: &tower_sessions::session::Error) -> AuthError {
         Error::SerdeJson(_) => "session data could not be encoded or decoded".into(),
         Error::Store(_) => "the session store failed".into(),
     })
+}
+
+fn grant_error(error: &GrantStoreError) -> AuthError {
+    tracing::warn!(%error, "grant store failed");
+    AuthError::Session("the session store failed".into())
 }
 
 /// The signed-in user as pages see it, derived from verified ID-token claims.
@@ -90,10 +96,19 @@ impl CurrentUser {
     }
 }
 
+/// A session's grant as read: which one, at which version, with its tokens.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub id: String,
+    pub version: u64,
+    pub tokens: TokenSet,
+}
+
 /// The auth part of one request's session.
 #[derive(Clone)]
 pub struct AuthSession {
     session: Session,
+    grants: Grants,
 }
 
 impl fmt::Debug for AuthSession {
@@ -103,13 +118,17 @@ impl fmt::Debug for AuthSession {
 }
 
 impl AuthSession {
-    pub fn new(session: Session) -> Self {
-        Self { session }
+    pub fn new(session: Session, grants: Grants) -> Self {
+        Self { session, grants }
     }
 
     /// The session id, once the session has been saved.
     pub fn id(&self) -> Option<Id> {
         self.session.id()
+    }
+
+    pub(crate) fn grants(&self) -> &Grants {
+        &self.grants
     }
 
     /// Keeps a started sign-in until its callback (pruning expired ones, capped).
@@ -162,21 +181,89 @@ impl AuthSession {
         Ok(signed_in)
     }
 
-    /// The session's tokens, if signed in.
-    pub async fn tokens(&self) -> Result<Option<TokenSet>, AuthError> {
-        self.stored_tokens()
-            .await?
-            .map(|stored| decode_tokens(&stored))
-            .transpose()
+    /// The session's grant, if signed in. A session that names a grant that is gone (signed out
+    /// elsewhere, or refused at a refresh) is signed out.
+    pub async fn grant(&self) -> Result<Option<Grant>, AuthError> {
+        let id = self
+            .session
+            .get::<String>(GRANT_KEY)
+            .await
+            .map_err(|e| store_error(&e))?;
+        let Some(id) = id else {
+            return self.move_legacy_tokens().await;
+        };
+        let stored = self
+            .grants
+            .store
+            .get(&id, self.grants.now())
+            .await
+            .map_err(|e| grant_error(&e))?;
+        match stored {
+            Some(stored) => Ok(Some(Grant {
+                tokens: decode_tokens(&stored.tokens)?,
+                version: stored.version,
+                id,
+            })),
+            None => {
+                self.session.flush().await.map_err(|e| store_error(&e))?;
+                Ok(None)
+            }
+        }
     }
 
-    /// The session's tokens as stored (decode with [`decode_tokens`]), for callers that keep
-    /// decoded token sets.
-    pub async fn stored_tokens(&self) -> Result<Option<serde_json::Value>, AuthError> {
-        self.session
-            .get_value(TOKENS_KEY)
+    /// A session saved before grants existed holds its tokens itself: they move to a new grant.
+    async fn move_legacy_tokens(&self) -> Result<Option<Grant>, AuthError> {
+        let legacy = self
+            .session
+            .get::<serde_json::Value>(LEGACY_TOKENS_KEY)
             .await
-            .map_err(|e| store_error(&e))
+            .map_err(|e| store_error(&e))?;
+        let Some(legacy) = legacy else {
+            return Ok(None);
+        };
+        let tokens = match legacy {
+            serde_json::Value::String(text) => decode_tokens(&text)?,
+            tree => TokenSet::deserialize(tree).map_err(|_| undecodable())?,
+        };
+        let grant = self.new_grant(&tokens).await?;
+        self.session
+            .remove_value(LEGACY_TOKENS_KEY)
+            .await
+            .map_err(|e| store_error(&e))?;
+        self.session.save().await.map_err(|e| store_error(&e))?;
+        Ok(Some(grant))
+    }
+
+    /// Stores `tokens` as a new grant and names it in the session (not yet saved).
+    async fn new_grant(&self, tokens: &TokenSet) -> Result<Grant, AuthError> {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let id = URL_SAFE_NO_PAD.encode(bytes);
+        let now = self.grants.now();
+        self.grants
+            .store
+            .create(
+                &id,
+                &encode_tokens(tokens)?,
+                now,
+                now.saturating_add(self.grants.lifetime.as_secs()),
+            )
+            .await
+            .map_err(|e| grant_error(&e))?;
+        self.session
+            .insert(GRANT_KEY, &id)
+            .await
+            .map_err(|e| store_error(&e))?;
+        Ok(Grant {
+            id,
+            version: 1,
+            tokens: tokens.clone(),
+        })
+    }
+
+    /// The session's tokens, if signed in.
+    pub async fn tokens(&self) -> Result<Option<TokenSet>, AuthError> {
+        Ok(self.grant().await?.map(|grant| grant.tokens))
     }
 
     /// The signed-in user, if any.
@@ -187,14 +274,23 @@ impl AuthSession {
             .map(|tokens| CurrentUser::from_claims(&tokens.claims)))
     }
 
-    /// Signs the session in: new session id (fixation defence), tokens stored, `authenticated_at`
-    /// and `last_seen` set, saved at once.
+    /// Signs the session in: new session id (fixation defence), the tokens in a new grant (a
+    /// previous one deleted), `authenticated_at` and `last_seen` set, saved at once.
     pub async fn sign_in(&self, tokens: &TokenSet, now: u64) -> Result<(), AuthError> {
-        self.session.cycle_id().await.map_err(|e| store_error(&e))?;
-        self.session
-            .insert(TOKENS_KEY, encode_tokens(tokens)?)
+        if let Some(previous) = self
+            .session
+            .get::<String>(GRANT_KEY)
             .await
-            .map_err(|e| store_error(&e))?;
+            .map_err(|e| store_error(&e))?
+        {
+            self.grants
+                .store
+                .delete(&previous)
+                .await
+                .map_err(|e| grant_error(&e))?;
+        }
+        self.session.cycle_id().await.map_err(|e| store_error(&e))?;
+        self.new_grant(tokens).await?;
         self.session
             .insert(AUTHENTICATED_AT_KEY, now)
             .await
@@ -206,22 +302,39 @@ impl AuthSession {
         self.session.save().await.map_err(|e| store_error(&e))
     }
 
-    /// Replaces the tokens after a refresh and saves at once (a rotated refresh token must not be
-    /// lost if the response never completes).
-    pub async fn replace_tokens(&self, tokens: &TokenSet) -> Result<(), AuthError> {
-        self.session
-            .insert(TOKENS_KEY, encode_tokens(tokens)?)
+    /// Replaces `grant`'s tokens after a refresh if nobody replaced them since it was read;
+    /// `false` otherwise (nothing changed).
+    pub async fn replace_tokens(
+        &self,
+        grant: &Grant,
+        tokens: &TokenSet,
+    ) -> Result<bool, AuthError> {
+        self.grants
+            .store
+            .replace(
+                &grant.id,
+                grant.version,
+                &encode_tokens(tokens)?,
+                self.grants.now(),
+            )
             .await
-            .map_err(|e| store_error(&e))?;
-        self.session.save().await.map_err(|e| store_error(&e))
+            .map_err(|e| grant_error(&e))
     }
 
-    /// Destroys the whole server-side session and returns the tokens it held, so the caller can
-    /// revoke the refresh token and build the end-session URL with the ID token as hint.
+    /// Deletes the grant and the whole server-side session and returns the tokens they held, so
+    /// the caller can revoke the refresh token and build the end-session URL with the ID token
+    /// as hint.
     pub async fn sign_out(&self) -> Result<Option<TokenSet>, AuthError> {
-        let tokens = self.tokens().await.ok().flatten();
+        let grant = self.grant().await.ok().flatten();
+        if let Some(grant) = &grant {
+            self.grants
+                .store
+                .delete(&grant.id)
+                .await
+                .map_err(|e| grant_error(&e))?;
+        }
         self.session.flush().await.map_err(|e| store_error(&e))?;
-        Ok(tokens)
+        Ok(grant.map(|grant| grant.tokens))
     }
 
     /// Records activity for the idle timeout.
@@ -284,19 +397,14 @@ impl AuthSession {
     }
 }
 
-/// Tokens are kept in the session as one JSON string rather than a JSON tree: tower-sessions
-/// clones the whole record on every read, and a string clones in one allocation.
+/// Tokens are kept as one JSON string.
 fn encode_tokens(tokens: &TokenSet) -> Result<String, AuthError> {
     serde_json::to_string(tokens).map_err(|_| undecodable())
 }
 
-/// Reads what [`encode_tokens`] wrote (or a JSON tree, as sessions held them before).
-pub fn decode_tokens(stored: &serde_json::Value) -> Result<TokenSet, AuthError> {
-    match stored {
-        serde_json::Value::String(text) => serde_json::from_str(text),
-        tree => TokenSet::deserialize(tree),
-    }
-    .map_err(|_| undecodable())
+/// Reads what [`encode_tokens`] wrote.
+fn decode_tokens(stored: &str) -> Result<TokenSet, AuthError> {
+    serde_json::from_str(stored).map_err(|_| undecodable())
 }
 
 /// serde's messages can quote the data, which holds tokens: never pass them on.
@@ -304,217 +412,20 @@ fn undecodable() -> AuthError {
     AuthError::Session("session data could not be encoded or decoded".into())
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for AuthSession {
-    type Rejection = <Session as FromRequestParts<S>>::Rejection;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Session::from_request_parts(parts, state)
-            .await
-            .map(Self::new)
-    }
-}
-
-/// What the last refresh of a session turned which token set into.
-enum Outcome {
-    Rotated(Box<TokenSet>),
-    SignedOut,
-}
-
-struct Flight {
-    /// Held while a refresh is under way; remembers the last outcome for requests that waited
-    /// (or that loaded the session before the rotation was saved).
-    outcome: tokio::sync::Mutex<Option<(AccessTokenDigest, Outcome)>>,
-    last_used: AtomicU64,
-}
-
-type AccessTokenDigest = [u8; 32];
-
-fn digest(tokens: &TokenSet) -> AccessTokenDigest {
-    Sha256::digest(tokens.access_token.expose().as_bytes()).into()
-}
-
-/// Single-flight refresh per session (one per app, shared by all requests).
-pub struct Refresher {
-    flights: Mutex<HashMap<Id, Arc<Flight>>>,
-}
-
-impl Default for Refresher {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Debug for Refresher {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Refresher")
-            .field("sessions", &self.len())
-            .finish()
-    }
-}
-
-impl Refresher {
-    /// An outcome is remembered this long after its refresh, for late requests of the session.
-    pub const RETENTION_SECS: u64 = 60;
-
-    pub fn new() -> Self {
-        Self {
-            flights: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Sessions currently tracked (refreshing or recently refreshed).
-    pub fn len(&self) -> usize {
-        self.flights
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The session's tokens, refreshed first if the access token is (about to be) expired.
-    /// Concurrent callers for one session cause one refresh request; all get its result. On
-    /// [`AuthError::SignedOut`] the session is destroyed. `Ok(None)`: not signed in.
-    pub async fn fresh_tokens(
-        &self,
-        auth: &AuthSession,
-        rp: &RelyingParty,
-    ) -> Result<Option<TokenSet>, AuthError> {
-        self.run(auth, rp, false).await
-    }
-
-    /// Refreshes now even if the access token is still live (e.g. to pick up changed roles), with
-    /// the same single-flight and sign-out rules as [`Self::fresh_tokens`]: callers that were
-    /// waiting for a refresh of the same token set get its result instead of a second refresh.
-    pub async fn force_refresh(
-        &self,
-        auth: &AuthSession,
-        rp: &RelyingParty,
-    ) -> Result<Option<TokenSet>, AuthError> {
-        self.run(auth, rp, true).await
-    }
-
-    async fn run(
-        &self,
-        auth: &AuthSession,
-        rp: &RelyingParty,
-        force: bool,
-    ) -> Result<Option<TokenSet>, AuthError> {
-        let now = rp.now();
-        let Some(tokens) = auth.tokens().await? else {
-            return Ok(None);
-        };
-        if !force && !tokens.needs_refresh(now) {
-            return Ok(Some(tokens));
-        }
-        let Some(id) = auth.id() else {
-            // Never saved, so no other request can share this session.
-            return Self::refresh_now(auth, rp, &tokens).await.map(Some);
-        };
-
-        let flight = self.flight(id, now);
-        let mut outcome = flight.outcome.lock().await;
-        let result = async {
-            // Re-read: another holder of this very session object may have refreshed.
-            let Some(current) = auth.tokens().await? else {
-                return Ok(None);
-            };
-            if !force && !current.needs_refresh(now) {
-                return Ok(Some(current));
-            }
-            let current_digest = digest(&current);
-            if let Some((from, previous)) = outcome.as_ref() {
-                if *from == current_digest {
-                    return match previous {
-                        Outcome::Rotated(rotated) => {
-                            auth.replace_tokens(rotated).await?;
-                            Ok(Some(TokenSet::clone(rotated)))
-                        }
-                        Outcome::SignedOut => {
-                            auth.sign_out().await?;
-                            Err(AuthError::SignedOut)
-                        }
-                    };
-                }
-            }
-            match Self::refresh_now(auth, rp, &current).await {
-                Ok(rotated) => {
-                    *outcome = Some((current_digest, Outcome::Rotated(Box::new(rotated.clone()))));
-                    Ok(Some(rotated))
-                }
-                Err(AuthError::SignedOut) => {
-                    *outcome = Some((current_digest, Outcome::SignedOut));
-                    Err(AuthError::SignedOut)
-                }
-                Err(error) => Err(error),
-            }
-        }
-        .await;
-        drop(outcome);
-        flight.last_used.store(rp.now(), Ordering::Relaxed);
-        result
-    }
-
-    async fn refresh_now(
-        auth: &AuthSession,
-        rp: &RelyingParty,
-        tokens: &TokenSet,
-    ) -> Result<TokenSet, AuthError> {
-        match rp.refresh(tokens).await {
-            Ok(rotated) => {
-                auth.replace_tokens(&rotated).await?;
-                Ok(rotated)
-            }
-            Err(AuthError::SignedOut) => {
-                auth.sign_out().await?;
-                Err(AuthError::SignedOut)
-            }
-            // The token endpoint answered, so the refresh token we sent is spent (rotated), and
-            // the ID token that came back was refused: the session cannot be refreshed again.
-            Err(AuthError::InvalidIdToken(error)) => {
-                tracing::warn!(%error, "refreshed ID token refused; signing out");
-                auth.sign_out().await?;
-                Err(AuthError::SignedOut)
-            }
-            Err(error) => Err(error),
-        }
-    }
-
-    /// The flight for `id`, dropping idle entries older than [`Self::RETENTION_SECS`].
-    fn flight(&self, id: Id, now: u64) -> Arc<Flight> {
-        let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
-        flights.retain(|key, flight| {
-            *key == id
-                || Arc::strong_count(flight) > 1
-                || now
-                    < flight
-                        .last_used
-                        .load(Ordering::Relaxed)
-                        .saturating_add(Self::RETENTION_SECS)
-        });
-        let flight = flights.entry(id).or_insert_with(|| {
-            Arc::new(Flight {
-                outcome: tokio::sync::Mutex::new(None),
-                last_used: AtomicU64::new(now),
-            })
-        });
-        flight.last_used.store(now, Ordering::Relaxed);
-        Arc::clone(flight)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use tower_sessions::MemoryStore;
     use url::Url;
 
     use crate::secret::Secret;
 
     fn session() -> AuthSession {
-        AuthSession::new(Session::new(None, Arc::new(MemoryStore::default()), None))
+        AuthSession::new(
+            Session::new(None, Arc::new(MemoryStore::default()), None),
+            Grants::memory(),
+        )
     }
 
     fn tx(state: &str, created_at: u64) -> Transaction {

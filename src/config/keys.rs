@@ -123,6 +123,12 @@ pub const SESSION_ABSOLUTE_LIFETIME: Key = Key {
     default: Some("1209600"),
     doc: "A session is signed out this long (seconds) after sign-in, however active.",
 };
+pub const SESSION_STORE_URL: Key = Key {
+    toml: "session.store_url",
+    env: "SESSION_STORE_URL",
+    default: None,
+    doc: "Where sessions are kept: unset, a SQLite file in the data directory; `redis://…` or `postgres://…` to share them between instances.",
+};
 pub const DATA_DIR: Key = Key {
     toml: "app.data_dir",
     env: "APP_DATA_DIR",
@@ -234,6 +240,7 @@ pub const ALL: &[Key] = &[
     LOGTO_USERINFO_MAX_AGE,
     SESSION_IDLE_TIMEOUT,
     SESSION_ABSOLUTE_LIFETIME,
+    SESSION_STORE_URL,
     DATA_DIR,
     PROVIDER_ADDR,
     PROVIDER_BASE_URL,

@@ -130,6 +130,34 @@ pub struct M2mCredentials {
 pub struct SessionSettings {
     pub idle_timeout: Duration,
     pub absolute_lifetime: Duration,
+    pub engine: SessionEngine,
+}
+
+/// Where the app keeps sessions and their tokens (`session.store_url`). The URLs may carry a
+/// password: they are [`Secret`]s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEngine {
+    /// `sessions.sqlite` in the data directory: one instance.
+    Sqlite,
+    /// `redis://` or `rediss://`.
+    Redis(Secret),
+    /// `postgres://` or `postgresql://`.
+    Postgres(Secret),
+}
+
+/// The engine a `session.store_url` names. The message never repeats the URL (it may hold a
+/// password).
+fn parse_session_engine(text: &str) -> Result<SessionEngine, String> {
+    let scheme = text.split_once("://").map(|(scheme, _)| scheme);
+    let parsed =
+        Url::parse(text).map_err(|_| "must be a URL such as redis://127.0.0.1:6379".to_owned());
+    match scheme {
+        Some("redis" | "rediss") => parsed.map(|_| SessionEngine::Redis(Secret::new(text))),
+        Some("postgres" | "postgresql") => {
+            parsed.map(|_| SessionEngine::Postgres(Secret::new(text)))
+        }
+        _ => Err("must start with redis://, rediss://, postgres:// or postgresql://".to_owned()),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -312,9 +340,13 @@ fn read_session(read: &mut Reader<'_, '_>) -> Option<SessionSettings> {
     let absolute_lifetime = read.parse(&keys::SESSION_ABSOLUTE_LIFETIME, |text| {
         parse_seconds(text, 60, 365 * 86400)
     });
+    let engine = read
+        .parse_optional(&keys::SESSION_STORE_URL, parse_session_engine)
+        .unwrap_or(SessionEngine::Sqlite);
     Some(SessionSettings {
         idle_timeout: idle_timeout?,
         absolute_lifetime: absolute_lifetime?,
+        engine,
     })
 }
 

@@ -67,7 +67,11 @@ fn is_page_load(request: &Request) -> bool {
         .rsplit('/')
         .next()
         .is_some_and(|name| name.contains('.'));
-    !file && !path.starts_with("/pkg/") && !path.starts_with("/api/") && path != "/healthz"
+    !file
+        && !path.starts_with("/pkg/")
+        && !path.starts_with("/api/")
+        && path != "/healthz"
+        && path != "/readyz"
 }
 
 fn redirect(location: &str) -> Response {
@@ -102,6 +106,7 @@ mod tests {
             "/style.css",
             "/api/get_profile",
             "/healthz",
+            "/readyz",
         ] {
             assert!(!load(other), "{other}");
         }

@@ -12,13 +12,17 @@ pub mod headers;
 pub mod session;
 pub mod sign_in_routes;
 
+use crate::auth::SharedGrants;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{RunMode, Settings};
 use crate::runtime::serve::Shutdown;
 use crate::runtime::telemetry;
 use crate::services::Services;
+use crate::sessions::Engine;
 use crate::ui_types::PageRule;
-use axum::extract::FromRef;
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use leptos::config::LeptosOptions;
@@ -45,14 +49,22 @@ pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub settings: Arc<Settings>,
     pub services: Arc<Services>,
+    /// The session engine's grants, also asked by `/readyz`.
+    pub grants: SharedGrants,
 }
 
 impl AppState {
-    pub fn new(settings: Settings, clock: SharedClock) -> Result<Self, crate::auth::AuthError> {
+    /// The state for `settings`, keeping sessions' tokens in `grants`.
+    pub fn new(
+        settings: Settings,
+        clock: SharedClock,
+        grants: SharedGrants,
+    ) -> Result<Self, crate::auth::AuthError> {
         Ok(Self(Arc::new(Shared {
             leptos_options: leptos_options(&settings),
-            services: Services::new(&settings, clock)?,
+            services: Services::new(&settings, clock, Arc::clone(&grants))?,
             settings: Arc::new(settings),
+            grants,
         })))
     }
 }
@@ -104,6 +116,7 @@ where
     let shell = site.shell;
     let routes = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .merge(sign_in_routes::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(LeptosOptions::clone(&options))
@@ -155,6 +168,29 @@ async fn healthz() -> Json<Health> {
     })
 }
 
+/// Readiness, for a load balancer: 200 while the session engine answers, else 503 (the process
+/// stays up and recovers by itself when the engine is back).
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.grants.ping().await {
+        Ok(()) => Json(Health {
+            status: "ready",
+            version: env!("CARGO_PKG_VERSION"),
+        })
+        .into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "not ready: the session engine does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Health {
+                    status: "the session store is unreachable",
+                    version: env!("CARGO_PKG_VERSION"),
+                }),
+            )
+                .into_response()
+        }
+    }
+}
+
 /// Serves the app (and the embedded provider when no Logto endpoint is configured) until
 /// SIGINT/SIGTERM, letting requests in flight finish.
 pub async fn serve(settings: Settings, site: Site) -> Result<(), ServeError> {
@@ -164,12 +200,13 @@ pub async fn serve(settings: Settings, site: Site) -> Result<(), ServeError> {
         Some(_) => None,
         None => Some(crate::idp::start(&settings, Arc::clone(&clock), shutdown.wait()).await?),
     };
-    let sessions = session::sqlite_layer(&settings)
+    let engine = Engine::open(&settings, Arc::clone(&clock))
         .await
         .map_err(|error| ServeError::Sessions(error.to_string()))?;
+    let sessions = session::layer(engine.sessions.clone(), &settings);
     let addr = settings.site.addr;
-    let state =
-        AppState::new(settings, clock).map_err(|error| ServeError::Auth(error.to_string()))?;
+    let state = AppState::new(settings, clock, Arc::clone(&engine.grants))
+        .map_err(|error| ServeError::Auth(error.to_string()))?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|error| ServeError::Bind(addr, error))?;

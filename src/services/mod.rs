@@ -13,7 +13,7 @@ pub mod visit;
 pub use sign_in::{AuthService, SignedIn};
 pub use visit::Visit;
 
-use crate::auth::AuthError;
+use crate::auth::{AuthError, SharedGrants};
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use settings::SettingsService;
@@ -27,11 +27,15 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(settings: &Settings, clock: SharedClock) -> Result<Arc<Self>, AuthError> {
+    pub fn new(
+        settings: &Settings,
+        clock: SharedClock,
+        grants: SharedGrants,
+    ) -> Result<Arc<Self>, AuthError> {
         Ok(Arc::new(Self {
             settings: settings::management_client(settings, Arc::clone(&clock))
                 .map(SettingsService::new),
-            auth: AuthService::new(settings, clock)?,
+            auth: AuthService::new(settings, clock, grants)?,
         }))
     }
 }

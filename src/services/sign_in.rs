@@ -4,8 +4,8 @@
 //! handlers and server functions are thin adapters over this; it holds no Leptos or axum types.
 
 use crate::auth::{
-    AuthError, AuthSession, CallbackParams, CurrentUser, FirstScreen, Refresher, RelyingParty,
-    RpConfig, SignInOptions, TokenSet,
+    AuthError, AuthSession, CallbackParams, CurrentUser, FirstScreen, Grants, Refresher,
+    RelyingParty, RpConfig, SharedGrants, SignInOptions, TokenSet,
 };
 use crate::clock::SharedClock;
 use crate::config::{SessionSettings, Settings};
@@ -19,6 +19,7 @@ const USERINFO_CACHE_ENTRIES: u64 = 10_000;
 pub struct AuthService {
     rp: RelyingParty,
     refresher: Refresher,
+    grants: Grants,
     session: SessionSettings,
     /// Recent userinfo answers by (`sub`, access-token expiry); `None` when every view fetches.
     userinfo: Option<moka::future::Cache<(String, u64), Arc<serde_json::Value>>>,
@@ -28,7 +29,12 @@ pub struct AuthService {
 }
 
 impl AuthService {
-    pub fn new(settings: &Settings, clock: SharedClock) -> Result<Self, AuthError> {
+    /// The sign-in use cases for `settings`, keeping tokens in `grants` (the session engine's).
+    pub fn new(
+        settings: &Settings,
+        clock: SharedClock,
+        grants: SharedGrants,
+    ) -> Result<Self, AuthError> {
         let base = settings.logto.base();
         let (endpoint, mailbox_url) = match &settings.logto.endpoint {
             Some(endpoint) => (endpoint.clone(), None),
@@ -53,8 +59,10 @@ impl AuthService {
         };
         let max_age = settings.logto.userinfo_max_age;
         Ok(Self {
-            rp: RelyingParty::new(config, clock)?,
-            refresher: Refresher::new(),
+            rp: RelyingParty::new(config, Arc::clone(&clock))?,
+            // A lease outlives the longest refresh: the provider's timeout, with room to save.
+            refresher: Refresher::new(settings.logto.http_timeout + Duration::from_secs(5)),
+            grants: Grants::new(grants, clock, settings.session.absolute_lifetime),
             session: settings.session.clone(),
             userinfo: (!max_age.is_zero()).then(|| {
                 moka::future::Cache::builder()
@@ -71,6 +79,10 @@ impl AuthService {
         self.rp.now()
     }
 
+    fn auth_session(&self, session: &Session) -> AuthSession {
+        AuthSession::new(session.clone(), self.grants.clone())
+    }
+
     /// The provider URL to send the browser to; the transaction is kept in the session.
     pub async fn begin(
         &self,
@@ -84,7 +96,7 @@ impl AuthService {
             ..SignInOptions::default()
         };
         let (url, transaction) = self.rp.sign_in_url(options).await?;
-        AuthSession::new(session.clone())
+        self.auth_session(session)
             .save_transaction(transaction)
             .await?;
         Ok(url)
@@ -96,7 +108,8 @@ impl AuthService {
         session: &Session,
         params: &CallbackParams,
     ) -> Result<String, AuthError> {
-        let signed_in = AuthSession::new(session.clone())
+        let signed_in = self
+            .auth_session(session)
             .complete_sign_in(&self.rp, params)
             .await?;
         Ok(safe_return_to(Some(&signed_in.return_to)))
@@ -106,7 +119,7 @@ impl AuthService {
     /// limit, refreshes tokens close to expiry (one refresh per session however many requests).
     /// Roles come from the ID token, or from userinfo when the ID token has no `roles` claim.
     pub async fn current(&self, session: &Session) -> Result<Option<SignedIn>, AuthError> {
-        let auth = AuthSession::new(session.clone());
+        let auth = self.auth_session(session);
         let Some(tokens) = auth.tokens().await? else {
             return Ok(None);
         };
@@ -194,7 +207,7 @@ impl AuthService {
     /// Refreshes now, whatever the expiry (still one refresh per session at a time); returns the
     /// new token set, or `None` when signed out.
     pub async fn refresh_now(&self, session: &Session) -> Result<Option<TokenSet>, AuthError> {
-        let auth = AuthSession::new(session.clone());
+        let auth = self.auth_session(session);
         match self.refresher.force_refresh(&auth, &self.rp).await {
             Err(AuthError::SignedOut) => Ok(None),
             other => other,
@@ -204,7 +217,7 @@ impl AuthService {
     /// Ends the session here, revokes the refresh token, and returns the provider's end-session
     /// URL (with `id_token_hint`, `client_id`, `post_logout_redirect_uri` and `state`).
     pub async fn sign_out(&self, session: &Session) -> Result<Url, AuthError> {
-        let tokens = AuthSession::new(session.clone()).sign_out().await?;
+        let tokens = self.auth_session(session).sign_out().await?;
         if let Some(refresh_token) = tokens
             .as_ref()
             .and_then(|tokens| tokens.refresh_token.as_ref())

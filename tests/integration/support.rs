@@ -6,6 +6,7 @@ use http_body_util::BodyExt;
 use leptos_logto::clock::SystemClock;
 use leptos_logto::config::{self, Settings};
 use leptos_logto::server::{router, session, AppState};
+use leptos_logto::sessions::Engine;
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -25,18 +26,32 @@ pub fn settings(overrides: &[(&str, &str)]) -> Settings {
     config::load(Some(("Leptos.toml", file)), &env).expect("test settings are valid")
 }
 
-/// The whole app router with an in-memory session store.
+/// The whole app router with its sessions in memory.
 pub fn app(settings: Settings) -> axum::Router {
-    app_with_store(settings, tower_sessions::MemoryStore::default())
+    app_on(settings, &Engine::memory())
 }
 
-/// The whole app router over the given session store.
+/// The whole app router over the given session store (grants in memory).
 pub fn app_with_store<S: tower_sessions::SessionStore + Clone>(
     settings: Settings,
     store: S,
 ) -> axum::Router {
     let sessions = session::layer(store, &settings);
-    let state = AppState::new(settings, Arc::new(SystemClock)).expect("auth service");
+    let state = AppState::new(
+        settings,
+        Arc::new(SystemClock),
+        leptos_logto::auth::MemoryGrants::shared(),
+    )
+    .expect("auth service");
+    router(state, sessions, leptos_logto::app::site())
+}
+
+/// The whole app router over the given session engine (several routers on one engine are
+/// several instances of the app).
+pub fn app_on(settings: Settings, engine: &Engine) -> axum::Router {
+    let sessions = session::layer(engine.sessions.clone(), &settings);
+    let state = AppState::new(settings, Arc::new(SystemClock), Arc::clone(&engine.grants))
+        .expect("auth service");
     router(state, sessions, leptos_logto::app::site())
 }
 

@@ -11,8 +11,11 @@ use tower_sessions::{MemoryStore, Session};
 use super::provider::Reply;
 use super::{assert_no_secrets, Harness, CODE};
 
-fn new_session(store: &Arc<MemoryStore>) -> AuthSession {
-    AuthSession::new(Session::new(None, Arc::clone(store), None))
+fn new_session(h: &Harness, store: &Arc<MemoryStore>) -> AuthSession {
+    AuthSession::new(
+        Session::new(None, Arc::clone(store), None),
+        h.grants.clone(),
+    )
 }
 
 /// Finishes `tx` with `params` changed by `change`; the token endpoint would accept the code.
@@ -132,7 +135,7 @@ async fn expired_transaction_is_rejected() {
 
     // Through the session as well, where it is removed on the way.
     let store = Arc::new(MemoryStore::default());
-    let auth = new_session(&store);
+    let auth = new_session(&h, &store);
     let (_, tx) = h.start_sign_in().await;
     let params = h.callback(&tx);
     auth.save_transaction(tx).await.unwrap();
@@ -147,7 +150,7 @@ async fn expired_transaction_is_rejected() {
 async fn replayed_state_is_rejected_and_not_redeemed_twice() {
     let h = Harness::start().await;
     let store = Arc::new(MemoryStore::default());
-    let auth = new_session(&store);
+    let auth = new_session(&h, &store);
     let (_, tx) = h.start_sign_in().await;
     let id_token = h.es.sign(&h.claims(&tx));
     h.provider.knobs().code_reply = Reply::Json(200, Harness::token_reply(Some(&id_token)));
@@ -176,8 +179,8 @@ async fn replayed_state_is_rejected_and_not_redeemed_twice() {
 async fn state_from_another_browser_session_is_unknown() {
     let h = Harness::start().await;
     let store = Arc::new(MemoryStore::default());
-    let victim = new_session(&store);
-    let attacker = new_session(&store);
+    let victim = new_session(&h, &store);
+    let attacker = new_session(&h, &store);
     let (_, tx) = h.start_sign_in().await;
     let params = h.callback(&tx);
     attacker.save_transaction(tx).await.unwrap();
@@ -191,7 +194,7 @@ async fn state_from_another_browser_session_is_unknown() {
 async fn two_tabs_can_sign_in_at_once() {
     let h = Harness::start().await;
     let store = Arc::new(MemoryStore::default());
-    let auth = new_session(&store);
+    let auth = new_session(&h, &store);
     let (_, first) = h.start_sign_in().await;
     let (_, second) = h.start_sign_in().await;
     assert_ne!(first.state, second.state);
@@ -214,7 +217,7 @@ async fn sign_in_rotates_the_session_id() {
     let h = Harness::start().await;
     let store = Arc::new(MemoryStore::default());
     let session = Session::new(None, Arc::clone(&store), None);
-    let auth = AuthSession::new(session.clone());
+    let auth = AuthSession::new(session.clone(), h.grants.clone());
     let (_, tx) = h.start_sign_in().await;
     let id_token = h.es.sign(&h.claims(&tx));
     h.provider.knobs().code_reply = Reply::Json(200, Harness::token_reply(Some(&id_token)));
@@ -230,9 +233,12 @@ async fn sign_in_rotates_the_session_id() {
     assert!(auth.id().is_some());
     assert_ne!(auth.id(), before);
     // The pre-login id is not authenticated afterwards.
-    let old = AuthSession::new(Session::new(before, Arc::clone(&store), None));
+    let old = AuthSession::new(
+        Session::new(before, Arc::clone(&store), None),
+        h.grants.clone(),
+    );
     assert!(old.tokens().await.unwrap().is_none());
-    let new = AuthSession::new(Session::new(auth.id(), store, None));
+    let new = AuthSession::new(Session::new(auth.id(), store, None), h.grants.clone());
     assert_eq!(new.current_user().await.unwrap().unwrap().sub, "user-1");
 }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 use leptos_logto::auth::{
     AuthError, CallbackParams, RelyingParty, RpConfig, SignInOptions, SignedIn, Transaction,
 };
+use leptos_logto::auth::{Grants, MemoryGrants};
 use leptos_logto::clock::{Clock, ManualClock, SharedClock};
 use leptos_logto::secret::Secret;
 use serde_json::{json, Value};
@@ -35,6 +36,8 @@ pub struct Harness {
     pub clock: Arc<ManualClock>,
     /// Published in the JWKS (with the RSA key) from the start.
     pub es: EsKey,
+    /// Where sessions of this harness keep their tokens (in memory, on the harness clock).
+    pub grants: Grants,
 }
 
 impl Harness {
@@ -59,12 +62,18 @@ impl Harness {
         };
         configure(&mut config);
         let shared: SharedClock = clock.clone();
-        let rp = Arc::new(RelyingParty::new(config, shared).unwrap());
+        let rp = Arc::new(RelyingParty::new(config, Arc::clone(&shared)).unwrap());
+        let grants = Grants::new(
+            MemoryGrants::shared(),
+            shared,
+            Duration::from_secs(30 * 86_400),
+        );
         Self {
             provider,
             rp,
             clock,
             es,
+            grants,
         }
     }
 

@@ -88,7 +88,10 @@ async fn a_refused_refreshed_id_token_signs_out_and_the_spent_refresh_token_is_n
     let h = Harness::start().await;
     let tokens = h.signed_in().await.tokens;
     let store = Arc::new(MemoryStore::default());
-    let auth = AuthSession::new(Session::new(None, Arc::clone(&store), None));
+    let auth = AuthSession::new(
+        Session::new(None, Arc::clone(&store), None),
+        h.grants.clone(),
+    );
     auth.sign_in(&tokens, h.now()).await.unwrap();
     h.clock.advance(Duration::from_secs(3600));
     let mut claims = refreshed_claims(&h, &tokens);
@@ -96,7 +99,7 @@ async fn a_refused_refreshed_id_token_signs_out_and_the_spent_refresh_token_is_n
     let id_token = h.es.sign(&claims);
     h.provider.knobs().refresh_reply = refresh_reply(Some(REFRESH_2), Some(&id_token));
 
-    let refresher = Refresher::new();
+    let refresher = Refresher::new(Duration::from_secs(15));
     let error = refresher.fresh_tokens(&auth, &h.rp).await.unwrap_err();
     assert_eq!(error, AuthError::SignedOut);
     assert!(auth.tokens().await.unwrap().is_none(), "signed out");
@@ -159,15 +162,18 @@ async fn refresh_invalid_grant_is_signed_out() {
 
     // Through the session: the session is destroyed.
     let store = Arc::new(MemoryStore::default());
-    let auth = AuthSession::new(Session::new(None, Arc::clone(&store), None));
+    let auth = AuthSession::new(
+        Session::new(None, Arc::clone(&store), None),
+        h.grants.clone(),
+    );
     auth.sign_in(&tokens, h.now()).await.unwrap();
     let id = auth.id();
     h.clock.advance(Duration::from_secs(3600));
-    let refresher = Refresher::new();
+    let refresher = Refresher::new(Duration::from_secs(15));
     let error = refresher.fresh_tokens(&auth, &h.rp).await.unwrap_err();
     assert_eq!(error, AuthError::SignedOut);
     assert!(auth.tokens().await.unwrap().is_none());
-    let reloaded = AuthSession::new(Session::new(id, store, None));
+    let reloaded = AuthSession::new(Session::new(id, store, None), h.grants.clone());
     assert!(reloaded.tokens().await.unwrap().is_none());
 }
 
@@ -175,11 +181,14 @@ async fn refresh_invalid_grant_is_signed_out() {
 async fn other_refresh_failures_keep_the_session() {
     let h = Harness::start().await;
     let tokens = h.signed_in().await.tokens;
-    let auth = AuthSession::new(Session::new(None, Arc::new(MemoryStore::default()), None));
+    let auth = AuthSession::new(
+        Session::new(None, Arc::new(MemoryStore::default()), None),
+        h.grants.clone(),
+    );
     auth.sign_in(&tokens, h.now()).await.unwrap();
     h.clock.advance(Duration::from_secs(3600));
     h.provider.knobs().refresh_reply = Reply::Raw(503, "busy".into());
-    let error = Refresher::new()
+    let error = Refresher::new(Duration::from_secs(15))
         .fresh_tokens(&auth, &h.rp)
         .await
         .unwrap_err();
@@ -191,13 +200,19 @@ async fn other_refresh_failures_keep_the_session() {
 async fn fresh_tokens_does_not_refresh_live_tokens() {
     let h = Harness::start().await;
     let tokens = h.signed_in().await.tokens;
-    let auth = AuthSession::new(Session::new(None, Arc::new(MemoryStore::default()), None));
+    let auth = AuthSession::new(
+        Session::new(None, Arc::new(MemoryStore::default()), None),
+        h.grants.clone(),
+    );
     auth.sign_in(&tokens, h.now()).await.unwrap();
-    let refresher = Refresher::new();
+    let refresher = Refresher::new(Duration::from_secs(15));
     let fresh = refresher.fresh_tokens(&auth, &h.rp).await.unwrap().unwrap();
     assert_eq!(fresh.access_token.expose(), ACCESS);
     assert_eq!(h.provider.count(|c| &c.refresh_grants), 0);
-    let empty = AuthSession::new(Session::new(None, Arc::new(MemoryStore::default()), None));
+    let empty = AuthSession::new(
+        Session::new(None, Arc::new(MemoryStore::default()), None),
+        h.grants.clone(),
+    );
     assert!(refresher
         .fresh_tokens(&empty, &h.rp)
         .await
@@ -212,7 +227,10 @@ async fn ten_concurrent_callers_cause_exactly_one_refresh() {
     let h = Harness::start().await;
     let tokens = h.signed_in().await.tokens;
     let store = Arc::new(MemoryStore::default());
-    let auth = AuthSession::new(Session::new(None, Arc::clone(&store), None));
+    let auth = AuthSession::new(
+        Session::new(None, Arc::clone(&store), None),
+        h.grants.clone(),
+    );
     auth.sign_in(&tokens, h.now()).await.unwrap();
     let id = auth.id();
     h.clock.advance(Duration::from_secs(3600));
@@ -222,10 +240,10 @@ async fn ten_concurrent_callers_cause_exactly_one_refresh() {
         knobs.refresh_delay = Duration::from_millis(300);
     }
 
-    let refresher = Arc::new(Refresher::new());
+    let refresher = Arc::new(Refresher::new(Duration::from_secs(15)));
     let mut callers = JoinSet::new();
     for _ in 0..10 {
-        let auth = AuthSession::new(Session::new(id, Arc::clone(&store), None));
+        let auth = AuthSession::new(Session::new(id, Arc::clone(&store), None), h.grants.clone());
         let (refresher, rp) = (Arc::clone(&refresher), Arc::clone(&h.rp));
         callers.spawn(async move { refresher.fresh_tokens(&auth, &rp).await });
     }
@@ -241,7 +259,7 @@ async fn ten_concurrent_callers_cause_exactly_one_refresh() {
     assert_eq!(h.provider.count(|c| &c.refresh_grants), 1);
 
     // The rotated set is in the store, and a late request with the old view reuses it.
-    let later = AuthSession::new(Session::new(id, Arc::clone(&store), None));
+    let later = AuthSession::new(Session::new(id, Arc::clone(&store), None), h.grants.clone());
     let stored = later.tokens().await.unwrap().unwrap();
     assert_eq!(stored.refresh_token.unwrap().expose(), REFRESH_2);
     let late = refresher.fresh_tokens(&auth, &h.rp).await.unwrap().unwrap();
@@ -253,7 +271,10 @@ async fn ten_concurrent_callers_cause_exactly_one_refresh() {
 async fn concurrent_callers_sharing_one_session_object_refresh_once() {
     let h = Harness::start().await;
     let tokens = h.signed_in().await.tokens;
-    let auth = AuthSession::new(Session::new(None, Arc::new(MemoryStore::default()), None));
+    let auth = AuthSession::new(
+        Session::new(None, Arc::new(MemoryStore::default()), None),
+        h.grants.clone(),
+    );
     auth.sign_in(&tokens, h.now()).await.unwrap();
     h.clock.advance(Duration::from_secs(3600));
     {
@@ -261,7 +282,7 @@ async fn concurrent_callers_sharing_one_session_object_refresh_once() {
         knobs.refresh_reply = refresh_reply(Some(REFRESH_2), None);
         knobs.refresh_delay = Duration::from_millis(200);
     }
-    let refresher = Arc::new(Refresher::new());
+    let refresher = Arc::new(Refresher::new(Duration::from_secs(15)));
     let mut callers = JoinSet::new();
     for _ in 0..10 {
         let (auth, refresher, rp) = (auth.clone(), Arc::clone(&refresher), Arc::clone(&h.rp));
@@ -279,7 +300,10 @@ async fn forced_refreshes_are_single_flight_too() {
     let h = Harness::start().await;
     let tokens = h.signed_in().await.tokens;
     let store = Arc::new(MemoryStore::default());
-    let auth = AuthSession::new(Session::new(None, Arc::clone(&store), None));
+    let auth = AuthSession::new(
+        Session::new(None, Arc::clone(&store), None),
+        h.grants.clone(),
+    );
     auth.sign_in(&tokens, h.now()).await.unwrap();
     let id = auth.id();
     {
@@ -287,7 +311,7 @@ async fn forced_refreshes_are_single_flight_too() {
         knobs.refresh_reply = refresh_reply(Some(REFRESH_2), None);
         knobs.refresh_delay = Duration::from_millis(200);
     }
-    let refresher = Arc::new(Refresher::new());
+    let refresher = Arc::new(Refresher::new(Duration::from_secs(15)));
     // Live tokens: the ordinary path does not refresh ...
     let live = refresher.fresh_tokens(&auth, &h.rp).await.unwrap().unwrap();
     assert_eq!(live.access_token.expose(), ACCESS);
@@ -295,7 +319,7 @@ async fn forced_refreshes_are_single_flight_too() {
     // ... a forced one does, once for concurrent callers.
     let mut callers = JoinSet::new();
     for _ in 0..3 {
-        let auth = AuthSession::new(Session::new(id, Arc::clone(&store), None));
+        let auth = AuthSession::new(Session::new(id, Arc::clone(&store), None), h.grants.clone());
         let (refresher, rp) = (Arc::clone(&refresher), Arc::clone(&h.rp));
         callers.spawn(async move { refresher.force_refresh(&auth, &rp).await });
     }
@@ -311,7 +335,10 @@ async fn concurrent_callers_all_see_invalid_grant_once() {
     let h = Harness::start().await;
     let tokens = h.signed_in().await.tokens;
     let store = Arc::new(MemoryStore::default());
-    let auth = AuthSession::new(Session::new(None, Arc::clone(&store), None));
+    let auth = AuthSession::new(
+        Session::new(None, Arc::clone(&store), None),
+        h.grants.clone(),
+    );
     auth.sign_in(&tokens, h.now()).await.unwrap();
     let id = auth.id();
     h.clock.advance(Duration::from_secs(3600));
@@ -320,10 +347,10 @@ async fn concurrent_callers_all_see_invalid_grant_once() {
         knobs.refresh_reply = Reply::Json(400, json!({"error": "invalid_grant"}));
         knobs.refresh_delay = Duration::from_millis(200);
     }
-    let refresher = Arc::new(Refresher::new());
+    let refresher = Arc::new(Refresher::new(Duration::from_secs(15)));
     let mut callers = JoinSet::new();
     for _ in 0..5 {
-        let auth = AuthSession::new(Session::new(id, Arc::clone(&store), None));
+        let auth = AuthSession::new(Session::new(id, Arc::clone(&store), None), h.grants.clone());
         let (refresher, rp) = (Arc::clone(&refresher), Arc::clone(&h.rp));
         callers.spawn(async move { refresher.fresh_tokens(&auth, &rp).await });
     }
@@ -357,7 +384,10 @@ async fn userinfo_subject_must_match() {
 async fn sign_out_revokes_and_builds_the_end_session_url() {
     let h = Harness::start().await;
     let tokens = h.signed_in().await.tokens;
-    let auth = AuthSession::new(Session::new(None, Arc::new(MemoryStore::default()), None));
+    let auth = AuthSession::new(
+        Session::new(None, Arc::new(MemoryStore::default()), None),
+        h.grants.clone(),
+    );
     auth.sign_in(&tokens, h.now()).await.unwrap();
 
     let removed = auth.sign_out().await.unwrap().unwrap();

@@ -19,7 +19,7 @@ fn service(h: &Harness) -> AuthService {
         ("LOGTO_APP_SECRET", CLIENT_SECRET),
     ]);
     let clock: SharedClock = h.clock.clone();
-    AuthService::new(&settings, clock).unwrap()
+    AuthService::new(&settings, clock, Arc::clone(&h.grants.store)).unwrap()
 }
 
 async fn session_with(h: &Harness, make: impl FnOnce(&mut serde_json::Value)) -> Session {
@@ -31,7 +31,7 @@ async fn session_with(h: &Harness, make: impl FnOnce(&mut serde_json::Value)) ->
         .await
         .unwrap();
     let session = Session::new(None, Arc::new(MemoryStore::default()), None);
-    AuthSession::new(session.clone())
+    AuthSession::new(session.clone(), h.grants.clone())
         .sign_in(&signed.tokens, h.now())
         .await
         .unwrap();

@@ -488,7 +488,12 @@ async fn a_refresh_refused_while_a_page_loads_signs_out_cleanly() {
     let world = World::start_with(move |settings| {
         let sessions =
             leptos_logto::server::session::layer(tower_sessions::MemoryStore::default(), &settings);
-        let state = leptos_logto::server::AppState::new(settings, app_clock).unwrap();
+        let state = leptos_logto::server::AppState::new(
+            settings,
+            app_clock,
+            leptos_logto::auth::MemoryGrants::shared(),
+        )
+        .unwrap();
         leptos_logto::server::router(state, sessions, leptos_logto::app::site())
     })
     .await;

@@ -152,17 +152,14 @@ async fn people_stay_signed_in_across_a_restart_with_the_sqlite_store() {
     let make_app = |data_dir: std::path::PathBuf| {
         move |mut settings: leptos_logto::config::Settings| {
             settings.data_dir = data_dir;
-            let sessions = tokio::task::block_in_place(|| {
-                tokio::runtime::Handle::current()
-                    .block_on(leptos_logto::server::session::sqlite_layer(&settings))
+            let engine = tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(leptos_logto::sessions::Engine::open(
+                    &settings,
+                    Arc::new(leptos_logto::clock::SystemClock),
+                ))
             })
             .unwrap();
-            let state = leptos_logto::server::AppState::new(
-                settings,
-                Arc::new(leptos_logto::clock::SystemClock),
-            )
-            .unwrap();
-            leptos_logto::server::router(state, sessions, leptos_logto::app::site())
+            crate::support::app_on(settings, &engine)
         }
     };
     let mut world = World::start_with(make_app(data_dir.clone())).await;
