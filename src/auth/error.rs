@@ -67,9 +67,12 @@ pub enum AuthError {
     /// OIDC Core §5.3.2: userinfo's `sub` differs from the ID token's.
     #[error("userinfo subject does not match the ID token subject")]
     UserinfoSubjectMismatch,
-    /// The session store failed.
+    /// Session data could not be encoded or decoded.
     #[error("session store: {0}")]
     Session(String),
+    /// The session engine (database or Redis) did not answer; a retry may work.
+    #[error("session store unavailable: {0}")]
+    SessionUnavailable(String),
     /// The relying-party configuration cannot work (e.g. a URL that cannot carry a query).
     #[error("configuration: {0}")]
     Config(String),
@@ -110,6 +113,9 @@ impl AuthError {
                 "The sign-in service is not reachable right now. Please try again in a moment."
             }
             Self::SignedOut => "Your session has ended. Please sign in again.",
+            Self::SessionUnavailable(_) => {
+                "We cannot reach our session storage right now. Please try again in a moment."
+            }
             Self::Session(_) | Self::Config(_) => {
                 "Something went wrong on our side. Please try again later."
             }
@@ -118,7 +124,10 @@ impl AuthError {
 
     /// True for failures a retry might cure (network trouble), false for rejections.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::ProviderUnreachable(_))
+        matches!(
+            self,
+            Self::ProviderUnreachable(_) | Self::SessionUnavailable(_)
+        )
     }
 }
 

@@ -98,7 +98,7 @@ impl Refresher {
             let taken = store
                 .lease(&grant.id, &self.holder, auth.grants().now(), self.lease)
                 .await
-                .map_err(|error| AuthError::Session(error.to_string()))?;
+                .map_err(|error| AuthError::SessionUnavailable(error.0))?;
             if taken {
                 let result = Self::refresh_under_lease(auth, rp, &grant).await;
                 if let Err(error) = store.release(&grant.id, &self.holder).await {

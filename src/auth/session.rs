@@ -45,13 +45,13 @@ fn store_error(error: &tower_sessions::session::Error) -> AuthError {
     use tower_sessions::session::Error;
     AuthError::Session(match error {
         Error::SerdeJson(_) => "session data could not be encoded or decoded".into(),
-        Error::Store(_) => "the session store failed".into(),
+        Error::Store(_) => return AuthError::SessionUnavailable("the session store failed".into()),
     })
 }
 
 fn grant_error(error: &GrantStoreError) -> AuthError {
     tracing::warn!(%error, "grant store failed");
-    AuthError::Session("the session store failed".into())
+    AuthError::SessionUnavailable(error.0.clone())
 }
 
 /// The signed-in user as pages see it, derived from verified ID-token claims.
@@ -516,5 +516,75 @@ mod tests {
         assert!(auth.is_valid(4600, idle, absolute).await.unwrap());
         // Active a minute ago, but authenticated more than an hour ago.
         assert!(!auth.is_valid(4601, idle, absolute).await.unwrap());
+    }
+
+    /// Two requests of one session, each with its record loaded from `store`.
+    async fn two_requests(store: &Arc<MemoryStore>, grants: &Grants) -> (AuthSession, AuthSession) {
+        let first = AuthSession::new(Session::new(None, Arc::clone(store), None), grants.clone());
+        first.sign_in(&tokens(), 1000).await.unwrap();
+        let load = || {
+            AuthSession::new(
+                Session::new(first.id(), Arc::clone(store), None),
+                grants.clone(),
+            )
+        };
+        let (a, b) = (load(), load());
+        // Both have read the record (as every request does first).
+        assert!(a.tokens().await.unwrap().is_some());
+        assert!(b.tokens().await.unwrap().is_some());
+        (a, b)
+    }
+
+    #[tokio::test]
+    async fn a_request_that_loaded_the_session_before_a_refresh_cannot_bring_old_tokens_back() {
+        let (store, grants) = (Arc::new(MemoryStore::default()), Grants::memory());
+        let (refreshing, stale) = two_requests(&store, &grants).await;
+        let grant = refreshing.grant().await.unwrap().unwrap();
+        let mut rotated = tokens();
+        rotated.refresh_token = Some(Secret::new("rt-2"));
+        assert!(refreshing.replace_tokens(&grant, &rotated).await.unwrap());
+        // The stale request records activity and writes its whole record back.
+        stale.touch(5000).await.unwrap();
+        stale.session.save().await.unwrap();
+        assert!(
+            !stale.replace_tokens(&grant, &tokens()).await.unwrap(),
+            "an old version cannot overwrite"
+        );
+        let later = AuthSession::new(Session::new(refreshing.id(), store, None), grants);
+        let current = later.tokens().await.unwrap().unwrap();
+        assert_eq!(current.refresh_token.unwrap().expose(), "rt-2");
+    }
+
+    #[tokio::test]
+    async fn a_request_in_flight_during_a_sign_out_signs_nobody_in_again() {
+        let (store, grants) = (Arc::new(MemoryStore::default()), Grants::memory());
+        let (signing_out, in_flight) = two_requests(&store, &grants).await;
+        let id = signing_out.id();
+        signing_out.sign_out().await.unwrap();
+        // The request still in flight writes the record it loaded back.
+        in_flight.touch(5000).await.unwrap();
+        in_flight.session.save().await.unwrap();
+        let later = AuthSession::new(Session::new(id, store, None), grants);
+        assert!(later.tokens().await.unwrap().is_none(), "still signed out");
+    }
+
+    #[tokio::test]
+    async fn tokens_kept_in_the_session_by_an_older_version_move_to_a_grant() {
+        let store = Arc::new(MemoryStore::default());
+        let session = Session::new(None, Arc::clone(&store) as Arc<MemoryStore>, None);
+        session
+            .insert(LEGACY_TOKENS_KEY, encode_tokens(&tokens()).unwrap())
+            .await
+            .unwrap();
+        session.save().await.unwrap();
+        let grants = Grants::memory();
+        let auth = AuthSession::new(
+            Session::new(session.id(), Arc::clone(&store), None),
+            grants.clone(),
+        );
+        assert_eq!(auth.tokens().await.unwrap().unwrap().claims.sub, "u1");
+        let again = AuthSession::new(Session::new(session.id(), store, None), grants);
+        let grant = again.grant().await.unwrap().unwrap();
+        assert_eq!(grant.version, 1, "moved once, then read from the grant");
     }
 }

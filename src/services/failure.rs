@@ -23,7 +23,8 @@ pub fn sign_in_failure(error: &AuthError) -> SignInFailure {
         AuthError::ProviderUnreachable(_)
         | AuthError::Discovery(_)
         | AuthError::Jwks(_)
-        | AuthError::Userinfo(_) => SignInFailure::Unreachable,
+        | AuthError::Userinfo(_)
+        | AuthError::SessionUnavailable(_) => SignInFailure::Unreachable,
         AuthError::SignedOut => SignInFailure::SignedOut,
         AuthError::Session(_) | AuthError::Config(_) => SignInFailure::Internal,
     }
@@ -59,8 +60,14 @@ mod tests {
         assert!(app_error(&AuthError::Discovery("timeout".into())).is_temporary());
         assert_eq!(app_error(&AuthError::SignedOut), AppError::SignedOut);
         assert_eq!(
-            app_error(&AuthError::Session("store".into())),
+            app_error(&AuthError::Session("undecodable".into())),
             AppError::Internal
+        );
+        assert_eq!(
+            app_error(&AuthError::SessionUnavailable(
+                "Redis is unreachable".into()
+            )),
+            AppError::Unavailable
         );
     }
 }

@@ -28,8 +28,11 @@ use sql::{PostgresGrants, SqliteGrants};
 
 /// How often expired sessions and grants are deleted from SQL engines (Redis expires keys itself).
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
-/// Bound on waiting for the engine, so that a page answers 503 instead of hanging.
-const ENGINE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Bound on connecting to the engine.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Bound on one command or on waiting for a pooled connection, so that a page answers 503 instead
+/// of hanging; generous enough for a busy machine (a command waits behind the others).
+const ENGINE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections per instance.
 const POOL_SIZE: u32 = 8;
 /// Held (PostgreSQL advisory lock) while creating tables, so instances starting together agree.
@@ -208,7 +211,7 @@ impl Engine {
         let config = Config::from_url(url.expose()).map_err(|_| failed("the URL is not valid"))?;
         let pool = fred::types::Builder::from_config(config)
             .with_connection_config(|connection| {
-                connection.connection_timeout = ENGINE_TIMEOUT;
+                connection.connection_timeout = CONNECT_TIMEOUT;
                 connection.internal_command_timeout = ENGINE_TIMEOUT;
             })
             .with_performance_config(|performance| {

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod engines;
 #[path = "../fixtures/provider.rs"]
 mod fixture;
 mod logs;

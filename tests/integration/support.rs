@@ -49,9 +49,17 @@ pub fn app_with_store<S: tower_sessions::SessionStore + Clone>(
 /// The whole app router over the given session engine (several routers on one engine are
 /// several instances of the app).
 pub fn app_on(settings: Settings, engine: &Engine) -> axum::Router {
+    app_on_clock(settings, engine, Arc::new(SystemClock))
+}
+
+/// [`app_on`] with the app's time from `clock`.
+pub fn app_on_clock(
+    settings: Settings,
+    engine: &Engine,
+    clock: leptos_logto::clock::SharedClock,
+) -> axum::Router {
     let sessions = session::layer(engine.sessions.clone(), &settings);
-    let state = AppState::new(settings, Arc::new(SystemClock), Arc::clone(&engine.grants))
-        .expect("auth service");
+    let state = AppState::new(settings, clock, Arc::clone(&engine.grants)).expect("auth service");
     router(state, sessions, leptos_logto::app::site())
 }
 

@@ -6,4 +6,4 @@ mod csrf;
 mod flow;
 mod sessions;
 mod settings_access;
-mod world;
+pub mod world;

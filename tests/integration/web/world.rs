@@ -6,7 +6,9 @@ use axum::body::Body;
 use axum::Router;
 use http::{header, HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
+use leptos_logto::idp::Provider;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 
@@ -14,9 +16,12 @@ pub const APP_BASE: &str = "http://localhost:3000";
 
 pub struct World {
     pub provider_base: String,
+    pub provider: Provider,
     pub app: Router,
     /// Every token string the provider handed out.
     pub tokens: Arc<Mutex<Vec<String>>>,
+    /// Answers of the provider's token endpoint (sign-ins and refreshes).
+    pub token_responses: Arc<AtomicUsize>,
     http: reqwest::Client,
 }
 
@@ -77,12 +82,13 @@ impl World {
         let socket = crate::fixture::socket().await;
         let provider_base = socket.base_url.clone();
         let tokens = Arc::new(Mutex::new(Vec::new()));
-        let recorder = record_tokens(Arc::clone(&tokens));
+        let token_responses = Arc::new(AtomicUsize::new(0));
+        let recorder = record_tokens(Arc::clone(&tokens), Arc::clone(&token_responses));
         let callback = format!("{APP_BASE}/logto/sign-in-callback");
         // As the app's own registration (src/idp/mod.rs): after sign-out with and without the
         // slash.
         let after_sign_out = format!("{APP_BASE}/");
-        ProviderFixture::at(&provider_base)
+        let provider = ProviderFixture::at(&provider_base)
             .web_app(
                 "leptos-logto-dev",
                 "dev-only-app-secret-not-for-production",
@@ -102,10 +108,30 @@ impl World {
             .unwrap();
         Self {
             provider_base,
+            provider,
             app,
             tokens,
+            token_responses,
             http,
         }
+    }
+
+    /// Another instance of the app (`app`) in front of the same provider, as behind a load
+    /// balancer.
+    pub fn instance(&self, app: Router) -> Self {
+        Self {
+            provider_base: self.provider_base.clone(),
+            provider: self.provider.clone(),
+            app,
+            tokens: Arc::clone(&self.tokens),
+            token_responses: Arc::clone(&self.token_responses),
+            http: self.http.clone(),
+        }
+    }
+
+    /// The settings every app instance of this world runs with.
+    pub fn settings(&self) -> leptos_logto::config::Settings {
+        crate::support::settings(&[("LOGTO_ENDPOINT", &self.provider_base)])
     }
 
     pub async fn app_request(&self, jar: &mut Jar, request: Request<Body>) -> Reply {
@@ -202,27 +228,28 @@ impl World {
             .await
             .unwrap();
         assert_eq!(sent.status(), 303);
-        let mails: serde_json::Value = self
-            .http
-            .get(format!("{base}/dev/mailbox.json"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let mail = mails
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["to"] == email)
-            .expect("mail sent");
-        let code: String = mail["subject"]
-            .as_str()
-            .unwrap()
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect();
+        let after_email = sent
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        // The newest code mailed to `email`, from the provider's store (the dev mailbox page
+        // shows only the latest few, and load tests sign many people in at once).
+        let mut code = String::new();
+        let mut seen = 0;
+        for _ in 0..100 {
+            let mails = self.provider.store.list_mail(10_000).await.unwrap();
+            seen = mails.len();
+            if let Some(mail) = mails.iter().find(|m| m.to == email) {
+                code = mail.subject.chars().filter(char::is_ascii_digit).collect();
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(
+            !code.is_empty(),
+            "no mail to {email} (sent to {after_email}; {seen} in the mailbox)"
+        );
         let done = self
             .http
             .post(format!("{base}/sign-in/verify"))
@@ -253,6 +280,7 @@ impl World {
 /// Middleware for the provider: remembers every token in token-endpoint responses.
 fn record_tokens(
     tokens: Arc<Mutex<Vec<String>>>,
+    responses: Arc<AtomicUsize>,
 ) -> impl Fn(
     axum::extract::Request,
     axum::middleware::Next,
@@ -263,12 +291,14 @@ fn record_tokens(
        + 'static {
     move |request, next| {
         let tokens = Arc::clone(&tokens);
+        let responses = Arc::clone(&responses);
         Box::pin(async move {
             let is_token = request.uri().path() == "/oidc/token";
             let response = next.run(request).await;
             if !is_token {
                 return response;
             }
+            responses.fetch_add(1, Ordering::SeqCst);
             let (parts, body) = response.into_parts();
             let bytes = body.collect().await.unwrap().to_bytes();
             if let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) {
