@@ -50,6 +50,12 @@ pub const SITE_RELOAD_PORT: Key = Key {
     default: Some("3100"),
     doc: "Port of `cargo leptos watch`'s live-reload socket (kept off the provider's 3001).",
 };
+pub const SITE_TRUSTED_PROXIES: Key = Key {
+    toml: "site.trusted_proxies",
+    env: "SITE_TRUSTED_PROXIES",
+    default: Some(""),
+    doc: "Load balancers and proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed for the client's address.",
+};
 pub const LOGTO_ENDPOINT: Key = Key {
     toml: "logto.endpoint",
     env: "LOGTO_ENDPOINT",
@@ -228,6 +234,7 @@ pub const ALL: &[Key] = &[
     SITE_OUTPUT_NAME,
     SITE_ENV,
     SITE_RELOAD_PORT,
+    SITE_TRUSTED_PROXIES,
     LOGTO_ENDPOINT,
     LOGTO_APP_ID,
     LOGTO_APP_SECRET,

@@ -92,6 +92,8 @@ pub struct SiteSettings {
     pub output_name: String,
     pub mode: RunMode,
     pub reload_port: u16,
+    /// Proxies whose `X-Forwarded-For` hops are believed (empty: none, the peer is the client).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +145,21 @@ pub enum SessionEngine {
     Redis(Secret),
     /// `postgres://` or `postgresql://`.
     Postgres(Secret),
+}
+
+/// A comma-separated list of IP addresses and networks (`10.0.0.0/8, 192.0.2.7`); empty is none.
+pub fn parse_trusted_proxies(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    format!("`{item}` is not an IP address or a network such as 10.0.0.0/8")
+                })
+        })
+        .collect()
 }
 
 /// The engine a `session.store_url` names. The message never repeats the URL (it may hold a
@@ -283,6 +300,7 @@ fn read_site(read: &mut Reader<'_, '_>, mode: Option<RunMode>) -> Option<SiteSet
     let pkg_dir = read.parse(&keys::SITE_PKG_DIR, non_empty);
     let output_name = read.parse(&keys::SITE_OUTPUT_NAME, non_empty);
     let reload_port = read.parse(&keys::SITE_RELOAD_PORT, parse_port);
+    let trusted_proxies = read.parse(&keys::SITE_TRUSTED_PROXIES, parse_trusted_proxies);
     Some(SiteSettings {
         addr: addr?,
         root: root?,
@@ -290,6 +308,7 @@ fn read_site(read: &mut Reader<'_, '_>, mode: Option<RunMode>) -> Option<SiteSet
         output_name: output_name?,
         mode: mode?,
         reload_port: reload_port?,
+        trusted_proxies: trusted_proxies?,
     })
 }
 

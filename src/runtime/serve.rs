@@ -4,14 +4,18 @@
 use axum::Router;
 
 /// Serves `router` on `listener` until `shutdown` resolves, letting requests in flight finish.
+/// Each request knows its connection's peer (`ConnectInfo<SocketAddr>`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(no_delay(listener), router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        no_delay(listener),
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Sends every write at once. Leptos streams pages in several chunks; with Nagle's algorithm
@@ -19,13 +23,15 @@ pub async fn serve(
 /// connections.
 pub fn no_delay(
     listener: tokio::net::TcpListener,
-) -> impl axum::serve::Listener<Addr = std::net::SocketAddr> {
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
     use axum::serve::ListenerExt;
-    listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-    })
+    listener.tap_io(set_no_delay)
+}
+
+fn set_no_delay(tcp: &mut tokio::net::TcpStream) {
+    if let Err(error) = tcp.set_nodelay(true) {
+        tracing::debug!(%error, "cannot set TCP_NODELAY");
+    }
 }
 
 /// A shutdown signal any number of servers can wait for.

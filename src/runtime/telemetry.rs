@@ -35,9 +35,14 @@ pub fn apply(router: Router) -> Router {
                 .get(&REQUEST_ID)
                 .and_then(|value| value.to_str().ok())
                 .unwrap_or("-");
+            let client = request
+                .extensions()
+                .get::<super::client::ClientAddr>()
+                .map_or_else(|| "-".to_owned(), |client| client.0.to_string());
             tracing::info_span!(
                 "request",
                 id = %request_id,
+                client = %client,
                 method = %request.method(),
                 path = %request.uri().path(),
             )

@@ -16,7 +16,7 @@ use crate::auth::SharedGrants;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{RunMode, Settings};
 use crate::runtime::serve::Shutdown;
-use crate::runtime::telemetry;
+use crate::runtime::{client, telemetry};
 use crate::services::Services;
 use crate::sessions::Engine;
 use crate::ui_types::PageRule;
@@ -141,7 +141,8 @@ where
         ));
     let app = Router::new().fallback_service(middleware.service(routes));
     let app = headers::apply(app, &settings);
-    telemetry::apply(app)
+    let trusted = client::TrustedProxies::new(settings.site.trusted_proxies.clone());
+    client::apply(telemetry::apply(app), trusted)
 }
 
 /// The app's routes, worked out once per process. Leptos works them out by running the app with

@@ -2,6 +2,7 @@
 //! `/logto/*` routes, pages and server functions, and the relying-party security requirements
 //! that live in the web layer (CSRF, fixation, open redirects, token leaks).
 
+mod client_addr;
 mod csrf;
 mod flow;
 mod sessions;
