@@ -213,6 +213,12 @@ pub const PROVIDER_API_RESOURCES: Key = Key {
     default: None,
     doc: "JSON file of API resources (RFC 8707) registered at the embedded provider on start.",
 };
+pub const PROVIDER_STORE_URL: Key = Key {
+    toml: "provider.store_url",
+    env: "PROVIDER_STORE_URL",
+    default: None,
+    doc: "Where the embedded provider keeps its state: unset for `provider.sqlite` in the data directory, or a `postgres://` URL shared by several instances.",
+};
 pub const LOG_FILTER: Key = Key {
     toml: "log.filter",
     env: "RUST_LOG",
@@ -261,6 +267,7 @@ pub const ALL: &[Key] = &[
     PROVIDER_SES_ACCESS_KEY_SECRET,
     PROVIDER_SES_CONFIGURATION_SET,
     PROVIDER_API_RESOURCES,
+    PROVIDER_STORE_URL,
     LOG_FILTER,
     LOG_FORMAT,
 ];

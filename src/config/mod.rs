@@ -48,6 +48,17 @@ pub struct ProviderSettings {
     pub email_connector: Option<EmailConnectorSetting>,
     /// JSON file of API resources to register on start.
     pub api_resources: Option<PathBuf>,
+    /// Where the provider keeps its state (`PROVIDER_STORE_URL`).
+    pub store: ProviderStoreSetting,
+}
+
+/// The provider's store chosen in the settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProviderStoreSetting {
+    /// `provider.sqlite` in the data directory (the key unset).
+    Sqlite,
+    /// A `postgres://` or `postgresql://` URL, which may hold a password.
+    Postgres(Secret),
 }
 
 /// The email connector chosen in the settings.
@@ -381,6 +392,9 @@ fn read_provider(read: &mut Reader<'_, '_>, mode: RunMode) -> Option<ProviderSet
     let secrets_key_file = read.parse_optional(&keys::PROVIDER_SECRETS_KEY_FILE, path);
     let email_connector = read_email_connector(read, mode, secrets_key_file.is_some());
     let api_resources = read.parse_optional(&keys::PROVIDER_API_RESOURCES, path);
+    let store = read
+        .parse_optional(&keys::PROVIDER_STORE_URL, parse_store_url)
+        .unwrap_or(ProviderStoreSetting::Sqlite);
     Some(ProviderSettings {
         addr: addr?,
         base_url: base_url?,
@@ -389,7 +403,25 @@ fn read_provider(read: &mut Reader<'_, '_>, mode: RunMode) -> Option<ProviderSet
         secrets_key_file,
         email_connector,
         api_resources,
+        store,
     })
+}
+
+/// A PostgreSQL URL; the message never repeats the value (it may hold a password).
+fn parse_store_url(text: &str) -> Result<ProviderStoreSetting, String> {
+    let scheme = text
+        .split_once("://")
+        .map(|(scheme, _)| scheme.to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("postgres" | "postgresql") if Url::parse(text).is_ok() => {
+            Ok(ProviderStoreSetting::Postgres(Secret::new(text)))
+        }
+        _ => Err(
+            "expected a postgres:// or postgresql:// URL (unset: the SQLite file in the data \
+                  directory)"
+                .to_owned(),
+        ),
+    }
 }
 
 /// `[log]`: what is logged, and how.

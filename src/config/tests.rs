@@ -450,3 +450,44 @@ fn a_machine_to_machine_app_needs_both_its_id_and_its_secret() {
     .unwrap_err();
     assert!(problem_keys(&error).contains(&"logto.m2m_app_id"));
 }
+
+#[test]
+fn the_provider_store_is_sqlite_unless_a_postgres_url_is_set() {
+    let settings = load(Some(("Leptos.toml", SHIPPED)), &env_of(&[])).unwrap();
+    assert_eq!(settings.provider.store, ProviderStoreSetting::Sqlite);
+    for url in [
+        "postgres://idp:s3cret@db.internal:5432/idp",
+        "postgresql://idp@db.internal/idp?sslmode=require",
+    ] {
+        let settings = load(
+            Some(("Leptos.toml", SHIPPED)),
+            &env_of(&[("PROVIDER_STORE_URL", url)]),
+        )
+        .unwrap();
+        assert_eq!(
+            settings.provider.store,
+            ProviderStoreSetting::Postgres(Secret::new(url))
+        );
+        assert!(!format!("{settings:?}").contains("s3cret"));
+    }
+}
+
+#[test]
+fn a_provider_store_url_of_another_kind_is_a_problem_that_does_not_repeat_it() {
+    for url in [
+        "mysql://idp:s3cret@db/idp",
+        "sqlite://data/p.sqlite",
+        "s3cret",
+    ] {
+        let error = load(
+            Some(("Leptos.toml", SHIPPED)),
+            &env_of(&[("PROVIDER_STORE_URL", url)]),
+        )
+        .unwrap_err();
+        assert_eq!(problem_keys(&error), ["provider.store_url"]);
+        let shown = error.to_string();
+        assert!(shown.contains("PROVIDER_STORE_URL"), "{shown}");
+        assert!(shown.contains("postgres://"), "{shown}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+}

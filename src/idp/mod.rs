@@ -32,7 +32,7 @@ pub mod store;
 pub mod users;
 
 use crate::clock::SharedClock;
-use crate::config::{RunMode, Settings};
+use crate::config::{ProviderStoreSetting, RunMode, Settings};
 use crate::secret::Secret;
 use clients::{Application, ApplicationType, Clients};
 use connectors::registry::Connectors;
@@ -216,15 +216,28 @@ pub fn management_application(settings: &Settings) -> Option<Application> {
     })
 }
 
-/// Opens the SQLite store in the data directory, builds the provider from the settings, binds
+/// Opens the store of the settings (`PROVIDER_STORE_URL`: PostgreSQL, or by default the SQLite
+/// file in the data directory) and brings its schema up to date.
+pub async fn open_store(settings: &Settings) -> Result<SharedStore, ProviderError> {
+    Ok(match &settings.provider.store {
+        ProviderStoreSetting::Sqlite => {
+            let path = settings.data_dir.join("provider.sqlite");
+            Arc::new(store::sqlite::SqliteStore::open(&path).await?)
+        }
+        ProviderStoreSetting::Postgres(url) => {
+            Arc::new(store::postgres::PostgresStore::open(url).await?)
+        }
+    })
+}
+
+/// Opens the configured store ([`open_store`]), builds the provider from the settings, binds
 /// its listener and serves it in the background until `shutdown` resolves.
 pub async fn start(
     settings: &Settings,
     clock: SharedClock,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<tokio::task::JoinHandle<()>, ProviderError> {
-    let path = settings.data_dir.join("provider.sqlite");
-    let store: SharedStore = Arc::new(store::sqlite::SqliteStore::open(&path).await?);
+    let store = open_store(settings).await?;
     let mut builtin = vec![app_application(settings)];
     builtin.extend(management_application(settings));
     let clients = Clients::load(builtin, settings.provider.applications_file.as_deref())

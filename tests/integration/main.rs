@@ -8,6 +8,8 @@ mod fixture;
 mod logs;
 mod management;
 mod oneshot;
+#[path = "../fixtures/postgres.rs"]
+mod postgres_database;
 mod provider;
 mod router;
 mod rp;

@@ -1,11 +1,13 @@
 //! The provider's storage port: everything the embedded provider persists, behind one narrow
 //! trait with time-to-live and single use built in (after node-oidc-provider's adapter contract).
-//! Adapters: [`memory::MemoryStore`] (tests) and [`sqlite::SqliteStore`] (default, a file in the
-//! data directory). Both pass the shared suite in [`conformance`].
+//! Adapters: [`memory::MemoryStore`] (tests), [`sqlite::SqliteStore`] (default, a file in the
+//! data directory) and [`postgres::PostgresStore`] (`PROVIDER_STORE_URL`, shared by several
+//! instances). All three pass the shared suite in [`conformance`].
 //!
 //! **Every rule that counts, consumes or creates is one operation of this port**, atomic for any
-//! number of concurrent callers (one conditional statement or one write transaction; the memory
-//! adapter holds one lock): [`Store::consume`], [`Store::admit_code`], [`Store::check_code`],
+//! number of concurrent callers, in any number of processes for the database adapters (one
+//! conditional statement or one write transaction holding the lock its competitors wait for; the
+//! memory adapter holds one lock): [`Store::consume`], [`Store::admit_code`], [`Store::check_code`],
 //! [`Store::create_user_if_absent`], [`Store::record_sign_in`], [`Store::rotate`] and
 //! [`Store::put_document_if`] (compare-and-swap, used through [`update_document`]). Callers never
 //! read, decide and write back shared state themselves.
@@ -15,6 +17,7 @@
 #[cfg(test)]
 pub mod conformance;
 pub mod memory;
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -352,3 +352,23 @@ impl Harness {
         done.location_param("code").expect("a code")
     }
 }
+
+impl Harness {
+    /// A provider on `store` whose connector secrets are sealed with `key`: one of several
+    /// instances sharing a database (and so, in a deployment, one secrets key file).
+    pub async fn instance(store: SharedStore, key: &[u8; 32]) -> Self {
+        use leptos_logto::idp::secrets::{SecretBox, SecretsKey};
+        let clock = Arc::new(ManualClock::at(START));
+        let provider = fixture(store.clone(), &clock)
+            .secrets(SecretBox::new(Some(SecretsKey::from_bytes(key))))
+            .build()
+            .await;
+        let router = provider.router();
+        Self {
+            clock,
+            store,
+            provider,
+            router,
+        }
+    }
+}
