@@ -31,7 +31,7 @@ async fn logged_client(trusted: &str, forwarded_for: &str) -> String {
         .unwrap_or_else(|| panic!("no request log line in {text}"));
     line.split("client=")
         .nth(1)
-        .and_then(|rest| rest.split(|c: char| c == ' ' || c == '}').next())
+        .and_then(|rest| rest.split([' ', '}']).next())
         .unwrap_or_default()
         .to_owned()
 }
