@@ -11,10 +11,11 @@ use leptos_router::hooks::use_query_map;
 pub fn SignInErrorPage() -> impl IntoView {
     let query = use_query_map();
     let failure = move || SignInFailure::parse(&query.read().get("reason").unwrap_or_default());
-    let status = if failure() == SignInFailure::Internal {
-        500
-    } else {
-        400
+    let status = match failure() {
+        SignInFailure::Internal => 500,
+        // Temporary: the sign-in service (or our session storage) did not answer.
+        SignInFailure::Unreachable => 503,
+        _ => 400,
     };
     view! {
         <ErrorPage status=status title=failure().title() message=failure().message()>

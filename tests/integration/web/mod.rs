@@ -5,6 +5,7 @@
 mod client_addr;
 mod csrf;
 mod flow;
+mod outage;
 mod sessions;
 mod settings_access;
 pub mod world;
