@@ -20,8 +20,12 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "../tests/fixtures/provider.rs"]
 mod fixture;
+
+use common::{env_number, location, percentile};
 
 use fixture::ProviderFixture;
 
@@ -41,26 +45,6 @@ struct Hops {
     email: Vec<Duration>,
     verify: Vec<Duration>,
     token: Vec<Duration>,
-}
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(samples: &mut [Duration], p: f64) -> f64 {
-    samples.sort();
-    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()[reqwest::header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_owned()
 }
 
 fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {

@@ -15,8 +15,12 @@
     clippy::print_stdout
 )]
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "../tests/fixtures/provider.rs"]
 mod fixture;
+
+use common::{env_number, location, percentile};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -31,32 +35,12 @@ use leptos_logto::sessions::Engine;
 const APP_BASE: &str = "http://localhost:3000";
 const SESSION_COOKIE: &str = "leptos_logto_session";
 
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(samples: &mut [Duration], p: f64) -> f64 {
-    samples.sort();
-    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-}
-
 fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(256)
         .build()
         .unwrap()
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()[reqwest::header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_owned()
 }
 
 fn cookies(response: &reqwest::Response) -> Vec<String> {

@@ -85,16 +85,10 @@ impl Refresher {
             return Ok(Some(first.tokens));
         }
         let store = &auth.grants().store;
+        let mut grant = first.clone();
         let mut pause = FIRST_POLL;
         let mut waited = Duration::ZERO;
         loop {
-            let Some(grant) = auth.grant().await? else {
-                // Signed out meanwhile, here or by the refresh we waited for.
-                return Err(AuthError::SignedOut);
-            };
-            if grant.version != first.version {
-                return Ok(Some(grant.tokens));
-            }
             let taken = store
                 .lease(&grant.id, &self.holder, auth.grants().now(), self.lease)
                 .await
@@ -114,6 +108,14 @@ impl Refresher {
             tokio::time::sleep(pause).await;
             waited += pause;
             pause = (pause * 2).min(MAX_POLL);
+            let Some(now_stored) = auth.grant().await? else {
+                // Signed out meanwhile, here or by the refresh we waited for.
+                return Err(AuthError::SignedOut);
+            };
+            if now_stored.version != first.version {
+                return Ok(Some(now_stored.tokens));
+            }
+            grant = now_stored;
         }
     }
 

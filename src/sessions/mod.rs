@@ -145,14 +145,7 @@ impl Engine {
         sessions.migrate().await.map_err(|e| failed(&e))?;
         let grants = Arc::new(SqliteGrants::open(pool).await.map_err(|e| failed(&e))?);
         tokio::spawn(sessions.clone().continuously_delete_expired(SWEEP_EVERY));
-        let sweeper = Arc::clone(&grants);
-        tokio::spawn(sweep(
-            move |now| {
-                let grants = Arc::clone(&sweeper);
-                async move { grants.sweep(now).await }
-            },
-            clock,
-        ));
+        grants.sweep_periodically(clock, SWEEP_EVERY);
         Ok(Self {
             sessions: AnySessionStore::Sqlite(sessions),
             grants,
@@ -192,14 +185,7 @@ impl Engine {
         drop(lock);
         let grants = Arc::new(created?);
         tokio::spawn(sessions.clone().continuously_delete_expired(SWEEP_EVERY));
-        let sweeper = Arc::clone(&grants);
-        tokio::spawn(sweep(
-            move |now| {
-                let grants = Arc::clone(&sweeper);
-                async move { grants.sweep(now).await }
-            },
-            clock,
-        ));
+        grants.sweep_periodically(clock, SWEEP_EVERY);
         Ok(Self {
             sessions: AnySessionStore::Postgres(sessions),
             grants,
@@ -228,20 +214,5 @@ impl Engine {
             sessions: AnySessionStore::Redis(RedisStore::new(pool.clone())),
             grants: Arc::new(redis::RedisGrants::new(pool)),
         })
-    }
-}
-
-/// Runs `sweep_once` every [`SWEEP_EVERY`], logging failures.
-async fn sweep<F, Fut>(sweep_once: F, clock: SharedClock)
-where
-    F: Fn(u64) -> Fut,
-    Fut: std::future::Future<Output = Result<(), crate::auth::GrantStoreError>>,
-{
-    let mut every = tokio::time::interval(SWEEP_EVERY);
-    loop {
-        every.tick().await;
-        if let Err(error) = sweep_once(clock.unix_seconds()).await {
-            tracing::warn!(%error, "expired grants not swept");
-        }
     }
 }

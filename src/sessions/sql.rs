@@ -2,12 +2,14 @@
 //! each rule one conditional statement (`UPDATE … WHERE version = ?`, `INSERT … ON CONFLICT DO
 //! UPDATE … WHERE until <= now`), so concurrent callers in any number of processes agree.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::auth::grants::lease_secs;
 use crate::auth::{GrantStore, GrantStoreError, StoredGrant};
+use crate::clock::SharedClock;
 
 /// The statements, in the placeholder style of one engine.
 pub struct Dialect {
@@ -89,6 +91,20 @@ macro_rules! sql_grants {
                         .map_err(|e| failed(&e))?;
                 }
                 Ok(Self { pool })
+            }
+
+            /// Deletes expired grants and leases every `every` from now on, logging failures.
+            pub fn sweep_periodically(self: &Arc<Self>, clock: SharedClock, every: Duration) {
+                let grants = Arc::clone(self);
+                tokio::spawn(async move {
+                    let mut ticks = tokio::time::interval(every);
+                    loop {
+                        ticks.tick().await;
+                        if let Err(error) = grants.sweep(clock.unix_seconds()).await {
+                            tracing::warn!(%error, "expired grants not swept");
+                        }
+                    }
+                });
             }
 
             /// Deletes expired grants and leases.
