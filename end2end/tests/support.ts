@@ -169,3 +169,29 @@ export function tokensInTraffic(seen: Seen[], provider: string): string[] {
   }
   return found;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Accessibility and layout checks, run on every page the suite visits.
+
+/** axe-core (WCAG 2.1 A/AA rules) finds no violation on the page as it is now. */
+export async function expectAccessible(page: Page): Promise<void> {
+  const { default: AxeBuilder } = await import("@axe-core/playwright");
+  const results = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
+  const found = results.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+  );
+  expect(found, `axe violations on ${page.url()}`).toEqual([]);
+}
+
+/** Nothing on the page is wider than the viewport (no sideways scrolling). */
+export async function expectNoSidewaysScroll(page: Page): Promise<void> {
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  expect(overflow, `horizontal overflow on ${page.url()}`).toBeLessThanOrEqual(0);
+}
+
+/** A phone-sized viewport (iPhone 12–15: 390 × 844). */
+export const PHONE = { width: 390, height: 844 };
