@@ -85,13 +85,71 @@ pub struct SesForm {
     pub templates: Vec<TemplateForm>,
 }
 
+/// An email connector factory this page can configure, as the provider names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailFactory {
+    /// `aws-ses-mail` or `dev-mailbox`.
+    pub id: String,
+    pub name: String,
+}
+
+/// The email connector in use, whatever made it (SES, SMTP, SendGrid, Logto's mock…).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveConnector {
+    /// The connector's own id (what replacing it deletes).
+    pub id: String,
+    /// Its factory (`connectorId`), e.g. `aws-ses-mail` or `simple-mail-transfer-protocol`.
+    pub factory: String,
+    /// Its display name, e.g. "AWS Simple Email Service" or "SMTP".
+    pub name: String,
+}
+
+/// How the provider keeps the SES secret, so the form can say what is true.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecretStorage {
+    /// The embedded provider: encrypted at rest, never returned by its API.
+    Encrypted,
+    /// Logto: stored as given and returned to Management API clients.
+    PlainText,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailSettings {
-    /// `aws-ses-mail`, `dev-mailbox`, or empty when no email connector exists.
-    pub factory: String,
+    /// The factories the provider has that this page can configure, in the order offered.
+    pub choices: Vec<EmailFactory>,
+    /// The email connector in use, if any.
+    pub active: Option<ActiveConnector>,
     pub ses: SesForm,
     /// Whether an SES secret is stored.
     pub secret_set: bool,
+    pub secret_storage: SecretStorage,
+}
+
+impl EmailSettings {
+    /// The factory to preselect: the active one when this page can configure it, else the
+    /// first offered.
+    pub fn selected_factory(&self) -> String {
+        self.active
+            .as_ref()
+            .map(|active| active.factory.clone())
+            .filter(|factory| self.choices.iter().any(|choice| &choice.id == factory))
+            .or_else(|| self.choices.first().map(|choice| choice.id.clone()))
+            .unwrap_or_default()
+    }
+}
+
+/// Logto's sign-in experience branding (`branding` and `color`), as the settings form edits it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrandingSettings {
+    #[serde(default)]
+    pub logo_url: String,
+    #[serde(default)]
+    pub dark_logo_url: String,
+    /// `#RRGGBB`.
+    #[serde(default)]
+    pub primary_color: String,
+    #[serde(default)]
+    pub dark_primary_color: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +163,7 @@ pub struct SignInSettings {
 pub struct SettingsData {
     pub email: EmailSettings,
     pub sign_in: SignInSettings,
+    pub branding: BrandingSettings,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,12 +173,48 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// The answer to a save or a test: a summary and, on failure, the fields at fault.
+/// How a finding of the SES check reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FindingLevel {
+    Good,
+    Warning,
+    /// Sign-in codes would not be delivered.
+    Problem,
+}
+
+/// One line of the SES check: what was found, and what to do about it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub level: FindingLevel,
+    pub text: String,
+}
+
+/// A question the person must answer before a save goes ahead (replacing the active connector,
+/// saving settings that did not pass the SES check).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub question: String,
+    /// The confirming button's label, e.g. "Replace SMTP and save".
+    pub button: String,
+    /// Sent back as the form's `confirm` value: every confirmation given so far.
+    pub value: String,
+}
+
+/// The answer to a save, a check or a test: a summary and, on failure, the fields at fault.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     pub ok: bool,
     pub message: String,
     pub field_errors: Vec<FieldError>,
+    /// The SES check's findings, in order.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    /// Technical detail for support (an SDK or provider message), shown folded away.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// Set when nothing was saved because the person must confirm first.
+    #[serde(default)]
+    pub confirm: Option<Confirmation>,
 }
 
 impl Outcome {

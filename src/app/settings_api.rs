@@ -2,7 +2,7 @@
 //! `Visit`, which checks on the server that the caller is signed in (401) and an administrator
 //! (403). The form types are in `ui_types`; the SES secret is write-only.
 
-use crate::ui_types::{AppError, Outcome, SesForm, SettingsData};
+use crate::ui_types::{AppError, BrandingSettings, Outcome, SesForm, SettingsData};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -14,22 +14,37 @@ pub async fn load_settings() -> Result<SettingsData, AppError> {
     answer(visit().await?.settings().await)
 }
 
-/// Saves the email connector (`intent=save`) or sends a test email through the unsaved form
-/// (`intent=test`).
+/// Saves the email connector (`intent=save`, or no intent from a confirming button; `confirm`
+/// carries the confirmations given so far),
+/// runs the SES check on the form (`intent=check`), or sends a test email through the unsaved
+/// form (`intent=test`).
 #[server(prefix = "/api", endpoint = "settings/email")]
 pub async fn save_email(
-    intent: String,
+    intent: Option<String>,
     factory: String,
     test_address: Option<String>,
+    confirm: Option<String>,
     ses: Option<SesForm>,
 ) -> Result<Outcome, AppError> {
     let form = ses.unwrap_or_default();
     answer(
         visit()
             .await?
-            .submit_email(&intent, &factory, test_address.as_deref(), &form)
+            .submit_email(
+                intent.as_deref().unwrap_or("save"),
+                &factory,
+                test_address.as_deref(),
+                confirm.as_deref(),
+                &form,
+            )
             .await,
     )
+}
+
+/// Saves the sign-in pages' branding (logos and brand colours).
+#[server(prefix = "/api", endpoint = "settings/branding")]
+pub async fn save_branding(branding: BrandingSettings) -> Result<Outcome, AppError> {
+    answer(visit().await?.save_branding(&branding).await)
 }
 
 /// Saves the sign-up and sign-in methods (checkboxes: present means on).

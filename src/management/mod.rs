@@ -34,7 +34,33 @@ pub enum ApiError {
     Malformed(String),
 }
 
+/// One problem Logto found with a field (a zod issue): where, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// The path into the request body, e.g. `["region"]` or `["templates", "0", "subject"]`.
+    pub path: Vec<String>,
+    pub message: String,
+}
+
+/// What a rejection says beyond its code and generic `message`: Logto puts the cause in `data`
+/// (`data.message` for a refused test email, `data.issues` for a config it cannot accept; the
+/// newer connector handler nests them one level deeper as `data.data`) or in `details`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reason {
+    /// The specific cause in words, when Logto gave one.
+    pub message: Option<String>,
+    pub issues: Vec<Issue>,
+}
+
 impl ApiError {
+    /// The cause behind a rejection (empty for transport failures).
+    pub fn reason(&self) -> Reason {
+        match self {
+            ApiError::Rejected { data, .. } => data.as_ref().map(reason_in).unwrap_or_default(),
+            _ => Reason::default(),
+        }
+    }
+
     /// The Logto error code, e.g. `connector.invalid_config`.
     pub fn code(&self) -> &str {
         match self {
@@ -64,11 +90,12 @@ struct TokenAnswer {
     expires_in: Option<u64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct ErrorBody {
     code: Option<String>,
     message: Option<String>,
     data: Option<Value>,
+    details: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
 }
@@ -199,6 +226,14 @@ impl ManagementClient {
             .ok_or_else(|| ApiError::Malformed("empty body".to_owned()))
     }
 
+    /// The connector factories the provider can create connectors from.
+    pub async fn connector_factories(&self) -> Result<Vec<Value>, ApiError> {
+        match self.get("/api/connector-factories").await? {
+            Value::Array(list) => Ok(list),
+            _ => Err(ApiError::Malformed("factories is not a list".to_owned())),
+        }
+    }
+
     pub async fn connectors(&self) -> Result<Vec<Value>, ApiError> {
         match self.get("/api/connectors").await? {
             Value::Array(list) => Ok(list),
@@ -246,23 +281,60 @@ impl ManagementClient {
 }
 
 fn rejection(status: StatusCode, bytes: &[u8]) -> ApiError {
-    let body: Option<ErrorBody> = serde_json::from_slice(bytes).ok();
-    let (code, message, data) = match body {
-        Some(body) => (
-            body.code
-                .or(body.error)
-                .unwrap_or_else(|| format!("http.{}", status.as_u16())),
-            body.message.or(body.error_description).unwrap_or_default(),
-            body.data,
-        ),
-        None => (format!("http.{}", status.as_u16()), String::new(), None),
+    let body = serde_json::from_slice(bytes).unwrap_or(Value::Null);
+    rejection_from(status.as_u16(), &body)
+}
+
+/// A rejection from its status and body, RFC 6749's `{error, error_description}` or Logto's
+/// `{code, message, data?, details?}` (anything else keeps only the status).
+pub fn rejection_from(status: u16, body: &Value) -> ApiError {
+    let body: ErrorBody = serde_json::from_value(body.clone()).unwrap_or_default();
+    // Logto's guard errors may carry the zod text only in `details`.
+    let data = match (body.data, body.details) {
+        (None, Some(details)) => Some(serde_json::json!({ "message": details })),
+        (data, _) => data,
     };
     ApiError::Rejected {
-        status: status.as_u16(),
-        code,
-        message,
+        status,
+        code: body
+            .code
+            .or(body.error)
+            .unwrap_or_else(|| format!("http.{status}")),
+        message: body.message.or(body.error_description).unwrap_or_default(),
         data,
     }
+}
+
+/// The cause in a rejection's `data`, at either depth Logto uses.
+fn reason_in(data: &Value) -> Reason {
+    let layers = [data, &data["data"]];
+    let message = layers.iter().find_map(|layer| {
+        ["message", "errorDescription", "zodErrorMessage"]
+            .iter()
+            .find_map(|key| layer[*key].as_str())
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
+    });
+    let issues = layers
+        .iter()
+        .find_map(|layer| layer["issues"].as_array())
+        .map(|list| list.iter().filter_map(issue_in).collect())
+        .unwrap_or_default();
+    Reason { message, issues }
+}
+
+fn issue_in(issue: &Value) -> Option<Issue> {
+    let path = issue["path"]
+        .as_array()?
+        .iter()
+        .map(|part| match part {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    let message = issue["message"].as_str().unwrap_or_default().to_owned();
+    Some(Issue { path, message })
 }
 
 /// reqwest errors print the URL; ours carry no secrets in URLs, but keep messages short.

@@ -1,10 +1,11 @@
 //! The app's use cases in plain async Rust — no Leptos, no axum: sign-in and the session
 //! ([`sign_in`]), what pages show of the person ([`profile`]), the sign-in experience settings over
-//! the Management API ([`settings`]), and the one mapping of sign-in failures ([`failure`]). One
+//! the Management API ([`settings`]) with its check of AWS SES ([`ses_check`]), and the one mapping of sign-in failures ([`failure`]). One
 //! [`Services`] value holds them; the web layer puts it in every request and calls into it.
 
 pub mod failure;
 pub mod profile;
+pub mod ses_check;
 pub mod settings;
 pub mod sign_in;
 
@@ -34,7 +35,7 @@ impl Services {
     ) -> Result<Arc<Self>, AuthError> {
         Ok(Arc::new(Self {
             settings: settings::management_client(settings, Arc::clone(&clock))
-                .map(SettingsService::new),
+                .map(|client| SettingsService::new(client, settings)),
             auth: AuthService::new(settings, clock, grants)?,
         }))
     }

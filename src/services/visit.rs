@@ -9,7 +9,8 @@ use super::sign_in::SignedIn;
 use super::{profile, Services};
 use crate::auth::{AuthError, CallbackParams, ADMIN_ROLE};
 use crate::ui_types::{
-    AppError, Outcome, ProfileData, SesForm, SessionSummary, SettingsData, SignInSettings,
+    AppError, BrandingSettings, Outcome, ProfileData, SesForm, SessionSummary, SettingsData,
+    SignInSettings,
 };
 use std::sync::Arc;
 use tokio::sync::OnceCell;
@@ -124,17 +125,35 @@ impl Visit {
         service.load().await.map_err(|e| settings::app_error(&e))
     }
 
-    /// Saves the email connector, or sends a test email through the unsaved form.
+    /// Saves the email connector, runs the SES check, or sends a test email through the unsaved
+    /// form.
     pub async fn submit_email(
         &self,
         intent: &str,
         factory: &str,
         test_address: Option<&str>,
+        confirm: Option<&str>,
         form: &SesForm,
     ) -> Result<Outcome, AppError> {
         let service = self.settings_service().await?;
+        let submission = settings::EmailSubmission {
+            intent,
+            factory,
+            test_address,
+            confirm,
+            form,
+        };
         service
-            .submit_email(intent, factory, test_address, form)
+            .submit_email(&submission)
+            .await
+            .map_err(|e| settings::app_error(&e))
+    }
+
+    /// Saves the sign-in pages' branding.
+    pub async fn save_branding(&self, form: &BrandingSettings) -> Result<Outcome, AppError> {
+        let service = self.settings_service().await?;
+        service
+            .save_branding(form)
             .await
             .map_err(|e| settings::app_error(&e))
     }

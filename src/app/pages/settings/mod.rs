@@ -1,0 +1,185 @@
+//! `/settings/sign-in-experience` (administrators only): the email connector (`email`), the
+//! sign-up and sign-in methods, and the sign-in pages' branding (`branding`), saved through
+//! Logto's Management API. Plain forms that work without WASM; with it, pending states, inline
+//! results, field errors tied to their fields (`fields`), focus on the first problem, and a
+//! warning before unsaved edits are lost — on reload and on in-app links.
+
+mod branding;
+mod email;
+mod fields;
+
+use crate::app::components::error_page::ErrorPage;
+use crate::app::settings_api::{load_settings, SaveSignIn};
+use crate::ui_types::{AppError, SettingsData, SignInSettings};
+use branding::BrandingSection;
+use email::EmailSection;
+use fields::{results, CheckField, OutcomeBanner};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let data = Resource::new(|| (), |()| load_settings());
+    view! {
+        <Title text="Sign-in experience" />
+        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading the settings…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(settings) => view! { <Settings settings /> }.into_any(),
+                    Err(error) => view! { <LoadFailure error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn LoadFailure(error: AppError) -> impl IntoView {
+    match error {
+        AppError::AdminsOnly => view! {
+            <ErrorPage
+                status=403
+                title="Administrators only"
+                message="Only administrators can change the sign-in experience. Ask an administrator for access."
+            />
+        }
+        .into_any(),
+        AppError::SignedOut => {
+            #[cfg(feature = "hydrate")]
+            {
+                let _navigated = window()
+                    .location()
+                    .set_href("/logto/sign-in?return_to=/settings/sign-in-experience");
+            }
+            view! {
+                <p class="muted">
+                    "Taking you to "
+                    <a href="/logto/sign-in?return_to=/settings/sign-in-experience" rel="external">"sign in"</a>"…"
+                </p>
+            }
+            .into_any()
+        }
+        error => view! {
+            <ErrorPage status=error.status() title="Settings unavailable" message=error.message()>
+                <a href="/settings/sign-in-experience" class="button" rel="external">"Try again"</a>
+            </ErrorPage>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn Settings(settings: SettingsData) -> impl IntoView {
+    let dirty = RwSignal::new(false);
+    warn_before_leaving(dirty);
+    view! {
+        <section class="settings">
+            <h1>"Sign-in experience"</h1>
+            <p class="lead">
+                "How people sign up and sign in, and how their verification emails are sent. "
+                "Changes apply to the next sign-in."
+            </p>
+            <Show when=move || dirty.get()>
+                <p class="notice notice--warning" data-testid="unsaved">"You have unsaved changes."</p>
+            </Show>
+            <EmailSection email=settings.email dirty />
+            <SignInSection sign_in=settings.sign_in dirty />
+            <BrandingSection branding=settings.branding dirty />
+        </section>
+    }
+}
+
+/// The question asked before unsaved edits are lost.
+const LEAVE_QUESTION: &str = "You have unsaved changes. Leave this page and lose them?";
+
+/// Asks before unsaved edits are lost: on reload or closing the tab (the browser's own prompt)
+/// and on a link within the app (which the router would follow without a page load).
+fn warn_before_leaving(dirty: RwSignal<bool>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::closure::Closure;
+        use wasm_bindgen::JsCast;
+        let unload = window_event_listener(leptos::ev::beforeunload, move |event| {
+            if dirty.get_untracked() {
+                event.prevent_default();
+                event.set_return_value(LEAVE_QUESTION);
+            }
+        });
+        // In the capture phase on the document, so it runs before the router's click handler.
+        let on_click =
+            Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |event: web_sys::MouseEvent| {
+                if !dirty.try_get_untracked().unwrap_or(false)
+                    || event.default_prevented()
+                    || event.button() != 0
+                    || event.meta_key()
+                    || event.ctrl_key()
+                    || event.shift_key()
+                    || event.alt_key()
+                {
+                    return;
+                }
+                let link = event
+                    .target()
+                    .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+                    .and_then(|element| element.closest("a[href]").ok().flatten());
+                let Some(link) = link else { return };
+                if link.get_attribute("target").is_some_and(|t| t != "_self") {
+                    return;
+                }
+                if window()
+                    .confirm_with_message(LEAVE_QUESTION)
+                    .unwrap_or(true)
+                {
+                    dirty.set(false);
+                } else {
+                    event.prevent_default();
+                    event.stop_immediate_propagation();
+                }
+            });
+        let _added = document().add_event_listener_with_callback_and_bool(
+            "click",
+            on_click.as_ref().unchecked_ref(),
+            true,
+        );
+        let on_click = send_wrapper::SendWrapper::new(on_click);
+        on_cleanup(move || {
+            unload.remove();
+            let _removed = document().remove_event_listener_with_callback_and_bool(
+                "click",
+                on_click.as_ref().unchecked_ref(),
+                true,
+            );
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (dirty, LEAVE_QUESTION);
+}
+
+#[component]
+fn SignInSection(sign_in: SignInSettings, dirty: RwSignal<bool>) -> impl IntoView {
+    let action = ServerAction::<SaveSignIn>::new();
+    let (outcome, failed) = results(action.value(), dirty, "sign-in-form");
+    let pending = action.pending();
+    view! {
+        <section class="panel" aria-labelledby="sign-in-heading">
+            <h2 id="sign-in-heading">"Sign-up and sign-in"</h2>
+            <ActionForm action=action attr:class="stack" attr:id="sign-in-form" on:input=move |_| dirty.set(true)>
+                <CheckField outcome name="email_sign_up" checked=sign_in.email_sign_up
+                    label="New people can create an account with their email address"
+                    hint="Email is the sign-up identifier; it is verified with a code before the account is created." />
+                <CheckField outcome name="verification_code" checked=sign_in.verification_code
+                    label="Sign in with a verification code sent by email (passwordless)"
+                    hint="Without a password, verification-code sign-in must stay on: people need at least one way in." />
+                <CheckField outcome name="password" checked=sign_in.password
+                    label="Also ask for a password"
+                    hint="Logto's rules: passwordless sign-up requires email verification; the embedded provider signs in with codes only." />
+                <OutcomeBanner outcome failed testid="sign-in-outcome" />
+                <div class="actions">
+                    <button type="submit" class="button" disabled=move || pending.get() data-testid="save-sign-in">
+                        {move || if pending.get() { "Saving…" } else { "Save sign-in methods" }}
+                    </button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
