@@ -12,10 +12,10 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use aws_sdk_sesv2::config::{Credentials, Region};
-use aws_sdk_sesv2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::operation::get_account::GetAccountOutput;
 use aws_sdk_sesv2::operation::get_email_identity::GetEmailIdentityOutput;
-use aws_sdk_sesv2::types::DkimStatus;
+use aws_sdk_sesv2::types::{DkimStatus, VerificationStatus};
 use std::time::Duration;
 
 /// How long one SES call may take before the check says SES did not answer.
@@ -356,7 +356,9 @@ pub fn describe_identity(
     region: &str,
     report: &mut SesReport,
 ) {
-    if identity.verified_for_sending_status() {
+    let verified = identity.verified_for_sending_status()
+        || identity.verification_status() == Some(&VerificationStatus::Success);
+    if verified {
         report.note(
             FindingLevel::Good,
             format!("{name} is verified for sending in {region}."),
@@ -436,6 +438,35 @@ fn xml_element(body: &str, name: &str) -> Option<String> {
     Some(body[start..end].trim().to_owned())
 }
 
+/// The failure as support needs it, without the SDK's debug output: the HTTP status with AWS's
+/// code and message, or the innermost cause of a transport failure.
+fn detail_of<E>(error: &SdkError<E, aws_sdk_sesv2::config::http::HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if let SdkError::ServiceError(context) = error {
+        let raw = context.raw();
+        let body = raw
+            .body()
+            .bytes()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        let message = context
+            .err()
+            .message()
+            .map(str::to_owned)
+            .or_else(|| xml_element(&body, "Message"))
+            .unwrap_or_default();
+        let code = service_code(error).unwrap_or_else(|| "no error code".to_owned());
+        return format!("HTTP {} {code}: {message}", raw.status().as_u16());
+    }
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    format!("{error}: {cause}")
+}
+
 fn explain<E>(
     error: &SdkError<E, aws_sdk_sesv2::config::http::HttpResponse>,
     region: &str,
@@ -444,7 +475,7 @@ fn explain<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let detail = format!("{operation}: {}", DisplayErrorContext(error));
+    let detail = format!("{operation}: {}", detail_of(error));
     let in_region = if region.is_empty() {
         String::new()
     } else {

@@ -12,7 +12,7 @@ use moto::Moto;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-const SENDER_ADDRESS: &str = "no-reply@example.com";
+pub(crate) const SENDER_ADDRESS: &str = "no-reply@example.com";
 const SENDER: &str = "Example <no-reply@example.com>";
 
 fn config_for(moto: &Moto, secret: &str, sender: &str) -> Value {
@@ -250,3 +250,5 @@ async fn the_ses_secret_is_in_no_response_log_or_database_file_and_still_works()
         "the connector was written to the database files"
     );
 }
+
+mod check;

@@ -1,4 +1,5 @@
-//! A moto server (AWS stand-in) per test on a free loopback port, killed on drop. SigV4 is
+//! A moto server (AWS stand-in, with SES v2 `GetAccount` added: `tests/fixtures/moto_ses.py`)
+//! per test on a free loopback port, killed on drop. SigV4 is
 //! enforced after the first calls (`INITIAL_NO_AUTH_ACTION_COUNT`), which create an IAM user with
 //! an access key and an `ses:*` policy, and the verified sender identity. Sent mail is read from
 //! `/moto-api/data.json`. A missing `moto_server` fails the test with how to install it.
@@ -10,6 +11,10 @@ use std::time::{Duration, Instant};
 
 const INSTALL: &str = "moto_server is required by the SES tests: install it with \
                        `pip install 'moto[server]'` (scripts/test does this)";
+
+/// moto's server plus SES v2 `GetAccount` (answered as a new, sandboxed account), which moto
+/// lacks.
+const LAUNCHER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/moto_ses.py");
 
 /// The unsigned setup calls; the count is moto's `INITIAL_NO_AUTH_ACTION_COUNT`.
 const SETUP_CALLS: u32 = 4;
@@ -75,7 +80,8 @@ impl Moto {
     /// Starts moto and creates the IAM key and the verified identity `sender`.
     pub fn start(sender: &str) -> Self {
         let port = free_port();
-        let child = Command::new("moto_server")
+        let child = Command::new("python3")
+            .arg(LAUNCHER)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("INITIAL_NO_AUTH_ACTION_COUNT", SETUP_CALLS.to_string())
             .stdin(Stdio::null())
