@@ -23,6 +23,8 @@ pub struct SessionSummary {
     pub user: Option<UserView>,
     /// Set while the embedded provider's dev mailbox delivers sign-in codes.
     pub mailbox_url: Option<String>,
+    /// Whether new people may create an account (only worked out for signed-out visitors).
+    pub sign_up_open: bool,
 }
 
 /// The profile page's data.

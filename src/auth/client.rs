@@ -26,6 +26,7 @@ use url::Url;
 use super::config::RpConfig;
 use super::discovery::{DiscoveryCache, ProviderMetadata};
 use super::error::{clean_error_code, scrub, AuthError};
+use super::experience::PublicExperience;
 use super::http;
 use super::id_token::{self, Expectations, IdTokenClaims};
 use super::jwks::{self, JwksCache};
@@ -101,6 +102,10 @@ pub struct SignInOptions {
     pub login_hint: Option<String>,
     pub identifiers: Vec<Identifier>,
     pub direct_sign_in: Option<DirectSignIn>,
+    /// The colour theme the person chose in the app (`light` or `dark`), sent as `ui_theme` so
+    /// the provider's pages match; `None` follows the system. Providers that do not know the
+    /// parameter ignore it (OIDC Core §3.1.2.1).
+    pub ui_theme: Option<&'static str>,
 }
 
 /// The raw query of the callback (RFC 6749 §4.1.2 / §4.1.2.1, RFC 9207 §2); deserializable from
@@ -141,6 +146,7 @@ pub struct RelyingParty {
     http: reqwest::Client,
     discovery: DiscoveryCache,
     jwks: JwksCache,
+    experience: PublicExperience,
 }
 
 impl fmt::Debug for RelyingParty {
@@ -175,7 +181,16 @@ impl RelyingParty {
             http,
             discovery: DiscoveryCache::new(),
             jwks: JwksCache::new(),
+            experience: PublicExperience::new(),
         })
+    }
+
+    /// Whether the provider lets new people create an account (its public sign-in experience,
+    /// re-read at most every [`super::experience::FRESHNESS`]); `true` when it cannot be read.
+    pub async fn sign_up_open(&self) -> bool {
+        self.experience
+            .sign_up_open(&self.http, &self.config.endpoint)
+            .await
     }
 
     /// `{endpoint}/oidc`: with `sub`, the identity of a user is (`issuer`, `sub`).
@@ -265,6 +280,9 @@ impl RelyingParty {
                 }
             }
             request = request.add_extra_param("identifier", names.join(" "));
+        }
+        if let Some(theme) = options.ui_theme {
+            request = request.add_extra_param("ui_theme", theme);
         }
         if let Some(direct) = &options.direct_sign_in {
             request = request.add_extra_param(
@@ -738,6 +756,7 @@ mod tests {
                 method: "social".into(),
                 target: "google".into(),
             }),
+            ui_theme: Some("dark"),
         })
         .await;
         assert!(url.as_str().starts_with("https://idp.example/oidc/auth?"));
@@ -766,6 +785,7 @@ mod tests {
         );
         assert_eq!(one("code_challenge_method"), Some("S256"));
         assert_eq!(one("prompt"), Some("consent"));
+        assert_eq!(one("ui_theme"), Some("dark"));
         assert_eq!(
             q.get("resource").unwrap(),
             &vec![

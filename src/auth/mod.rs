@@ -12,6 +12,7 @@ pub mod client;
 pub mod config;
 pub mod discovery;
 pub mod error;
+pub mod experience;
 pub mod grants;
 mod http;
 pub mod id_token;

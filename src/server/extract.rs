@@ -1,5 +1,5 @@
 //! Signed-in state as axum extractors, over the request's [`Visit`] (which [`attach`] puts in every
-//! request's extensions inside the session layer):
+//! request's extensions inside the session layer, with the colour theme the person chose):
 //!
 //! - [`Visit`]: the use cases for this request;
 //! - [`CurrentUser`]: a signed-in person, else 401; `Option<CurrentUser>`: anyone;
@@ -7,6 +7,7 @@
 //!
 //! A failure is an [`AppRejection`]: the [`AppError`]'s status and its one sentence.
 
+use crate::app::components::theme_toggle::{theme_from_cookie_header, Theme};
 use crate::services::{Services, SignedIn, Visit};
 use crate::ui_types::AppError;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
@@ -24,9 +25,15 @@ pub async fn attach(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let theme = request
+        .headers()
+        .get(http::header::COOKIE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(theme_from_cookie_header)
+        .and_then(Theme::chosen);
     request
         .extensions_mut()
-        .insert(Visit::new(services, session));
+        .insert(Visit::new(services, session).with_ui_theme(theme));
     next.run(request).await
 }
 

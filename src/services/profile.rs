@@ -18,10 +18,15 @@ pub fn user_view(signed_in: &SignedIn) -> UserView {
 }
 
 /// Who is signed in, as every page's header and the home page show it.
-pub fn summary(auth: &AuthService, signed_in: Option<&SignedIn>) -> SessionSummary {
+pub fn summary(
+    auth: &AuthService,
+    signed_in: Option<&SignedIn>,
+    sign_up_open: bool,
+) -> SessionSummary {
     SessionSummary {
         user: signed_in.map(user_view),
         mailbox_url: auth.mailbox_url.clone(),
+        sign_up_open,
     }
 }
 

@@ -83,16 +83,23 @@ impl AuthService {
         AuthSession::new(session.clone(), self.grants.clone())
     }
 
+    /// Whether the provider lets new people create an account.
+    pub async fn sign_up_open(&self) -> bool {
+        self.rp.sign_up_open().await
+    }
+
     /// The provider URL to send the browser to; the transaction is kept in the session.
     pub async fn begin(
         &self,
         session: &Session,
         return_to: Option<&str>,
         register: bool,
+        ui_theme: Option<&'static str>,
     ) -> Result<Url, AuthError> {
         let options = SignInOptions {
             return_to: safe_return_to(return_to),
             first_screen: register.then_some(FirstScreen::Register),
+            ui_theme,
             ..SignInOptions::default()
         };
         let (url, transaction) = self.rp.sign_in_url(options).await?;

@@ -23,6 +23,8 @@ pub struct Visit {
     services: Arc<Services>,
     session: Session,
     person: Arc<OnceCell<Option<SignedIn>>>,
+    /// The colour theme the person chose (`light`, `dark`), passed on to the provider's pages.
+    ui_theme: Option<&'static str>,
 }
 
 impl Visit {
@@ -31,7 +33,19 @@ impl Visit {
             services,
             session,
             person: Arc::default(),
+            ui_theme: None,
         }
+    }
+
+    /// The colour theme the person chose, for the provider's pages.
+    pub fn with_ui_theme(mut self, theme: Option<&'static str>) -> Self {
+        self.ui_theme = theme;
+        self
+    }
+
+    /// Whether the provider lets new people create an account (for "Create account" links).
+    pub async fn sign_up_open(&self) -> bool {
+        self.services.auth.sign_up_open().await
     }
 
     /// Who is signed in, if anyone: timeouts enforced and tokens refreshed when due, once per
@@ -63,7 +77,12 @@ impl Visit {
     /// Who is signed in, as every page's header and the home page show it.
     pub async fn summary(&self) -> Result<SessionSummary, AppError> {
         let person = self.person().await?;
-        Ok(profile::summary(&self.services.auth, person.as_ref()))
+        let sign_up_open = person.is_none() && self.sign_up_open().await;
+        Ok(profile::summary(
+            &self.services.auth,
+            person.as_ref(),
+            sign_up_open,
+        ))
     }
 
     /// The profile page's data.
@@ -80,7 +99,7 @@ impl Visit {
     ) -> Result<Url, AuthError> {
         self.services
             .auth
-            .begin(&self.session, return_to, register)
+            .begin(&self.session, return_to, register, self.ui_theme)
             .await
     }
 

@@ -31,6 +31,14 @@ impl Theme {
         }
     }
 
+    /// The theme chosen explicitly, as other sites are told it (`None`: follow the system).
+    pub fn chosen(self) -> Option<&'static str> {
+        match self {
+            Theme::System => None,
+            theme => Some(theme.as_str()),
+        }
+    }
+
     pub fn next(self) -> Self {
         match self {
             Theme::System => Theme::Light,

@@ -1,4 +1,4 @@
-//! The home page: signed out, "Sign in" and "Create account"; signed in, a greeting with links to
+//! The home page: signed out, "Sign in" and (while sign-up is open) "Create account"; signed in, a greeting with links to
 //! the profile and sign-out. Links to the dev mailbox while the embedded provider sends codes there.
 
 use crate::app::api::StartSignIn;
@@ -61,7 +61,7 @@ fn Welcome(info: SessionSummary) -> impl IntoView {
     });
     match info.user {
         Some(user) => view! { <SignedIn user /> {mailbox} }.into_any(),
-        None => view! { <SignedOut /> {mailbox} }.into_any(),
+        None => view! { <SignedOut sign_up_open=info.sign_up_open /> {mailbox} }.into_any(),
     }
 }
 
@@ -79,8 +79,9 @@ fn SignedIn(user: UserView) -> impl IntoView {
     }
 }
 
+/// "Sign in", and "Create account" while the provider lets new people sign up.
 #[component]
-fn SignedOut() -> impl IntoView {
+fn SignedOut(sign_up_open: bool) -> impl IntoView {
     let sign_in = ServerAction::<StartSignIn>::new();
     let register = ServerAction::<StartSignIn>::new();
     let busy = move || sign_in.pending().get() || register.pending().get();
@@ -91,12 +92,14 @@ fn SignedOut() -> impl IntoView {
                     {move || if sign_in.pending().get() { "Redirecting…" } else { "Sign in" }}
                 </button>
             </ActionForm>
-            <ActionForm action=register attr:class="inline-form">
-                <input type="hidden" name="register" value="true" />
-                <button type="submit" class="button button--secondary" disabled=busy data-testid="create-account">
-                    {move || if register.pending().get() { "Redirecting…" } else { "Create account" }}
-                </button>
-            </ActionForm>
+            {sign_up_open.then(|| view! {
+                <ActionForm action=register attr:class="inline-form">
+                    <input type="hidden" name="register" value="true" />
+                    <button type="submit" class="button button--secondary" disabled=busy data-testid="create-account">
+                        {move || if register.pending().get() { "Redirecting…" } else { "Create account" }}
+                    </button>
+                </ActionForm>
+            })}
         </div>
     }
 }
