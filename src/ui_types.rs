@@ -43,6 +43,62 @@ pub struct ProfileData {
     pub session_absolute_lifetime_secs: u64,
 }
 
+// ---- The colour theme ---------------------------------------------------------------------
+
+/// The theme cookie's name, prefixed so it cannot clash with the provider's cookies.
+pub const THEME_COOKIE: &str = "leptos_logto_theme";
+
+/// The colour theme a person chose (system → light → dark), kept in a cookie the server reads to
+/// render it and to pass it on to the provider's pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Theme {
+    System,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::System => "system",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "light" => Theme::Light,
+            "dark" => Theme::Dark,
+            _ => Theme::System,
+        }
+    }
+
+    /// The theme chosen explicitly, as other sites are told it (`None`: follow the system).
+    pub fn chosen(self) -> Option<&'static str> {
+        match self {
+            Theme::System => None,
+            theme => Some(theme.as_str()),
+        }
+    }
+
+    pub fn next(self) -> Self {
+        match self {
+            Theme::System => Theme::Light,
+            Theme::Light => Theme::Dark,
+            Theme::Dark => Theme::System,
+        }
+    }
+}
+
+/// The theme value of a `Cookie` header (or `document.cookie`), if any.
+pub fn theme_from_cookie_header(header: &str) -> Option<Theme> {
+    header.split(';').find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == THEME_COOKIE).then(|| Theme::parse(value))
+    })
+}
+
 // ---- Sign-in experience settings -----------------------------------------------------------
 
 pub const SES_FACTORY: &str = "aws-ses-mail";

@@ -7,9 +7,8 @@
 //!
 //! A failure is an [`AppRejection`]: the [`AppError`]'s status and its one sentence.
 
-use crate::app::components::theme_toggle::{theme_from_cookie_header, Theme};
 use crate::services::{Services, SignedIn, Visit};
-use crate::ui_types::AppError;
+use crate::ui_types::{theme_from_cookie_header, AppError, Theme};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};

@@ -2,66 +2,16 @@
 //! server renders the chosen theme on the next visit without a flash; the button works only once
 //! the page is hydrated, which makes it the app's visible hydration check.
 
+pub use crate::ui_types::{theme_from_cookie_header, Theme, THEME_COOKIE};
 use leptos::prelude::*;
 
-/// The cookie holding the theme; prefixed so it cannot clash with the provider's cookies.
-pub const THEME_COOKIE: &str = "leptos_logto_theme";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Theme {
-    System,
-    Light,
-    Dark,
-}
-
-impl Theme {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Theme::System => "system",
-            Theme::Light => "light",
-            Theme::Dark => "dark",
-        }
+/// The button's text for `theme`.
+fn label(theme: Theme) -> &'static str {
+    match theme {
+        Theme::System => "Theme: system",
+        Theme::Light => "Theme: light",
+        Theme::Dark => "Theme: dark",
     }
-
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "light" => Theme::Light,
-            "dark" => Theme::Dark,
-            _ => Theme::System,
-        }
-    }
-
-    /// The theme chosen explicitly, as other sites are told it (`None`: follow the system).
-    pub fn chosen(self) -> Option<&'static str> {
-        match self {
-            Theme::System => None,
-            theme => Some(theme.as_str()),
-        }
-    }
-
-    pub fn next(self) -> Self {
-        match self {
-            Theme::System => Theme::Light,
-            Theme::Light => Theme::Dark,
-            Theme::Dark => Theme::System,
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Theme::System => "Theme: system",
-            Theme::Light => "Theme: light",
-            Theme::Dark => "Theme: dark",
-        }
-    }
-}
-
-/// The theme value of a `Cookie` header (or `document.cookie`), if any.
-pub fn theme_from_cookie_header(header: &str) -> Option<Theme> {
-    header.split(';').find_map(|pair| {
-        let (name, value) = pair.trim().split_once('=')?;
-        (name == THEME_COOKIE).then(|| Theme::parse(value))
-    })
 }
 
 /// The theme to render with: from the request cookie on the server, from `document.cookie` in the
@@ -124,7 +74,7 @@ pub fn ThemeToggle() -> impl IntoView {
             title="Switch colour theme"
             on:click=change
         >
-            {move || theme.get().label()}
+            {move || label(theme.get())}
         </button>
     }
 }
