@@ -1,4 +1,50 @@
-//! Formatting for the UI, identical on server and browser (no time-zone database needed).
+//! Formatting for the UI. [`utc`] and [`duration`] are identical on server and browser (no
+//! time-zone database needed); [`LocalTime`] shows an instant in the reader's own time zone once
+//! the page is hydrated (UTC before), with the raw value on hover.
+
+use leptos::prelude::*;
+
+/// An instant (Unix seconds) as a `<time>`: UTC from the server, then the browser's local date
+/// and time; the exact UTC time and the raw value in its tooltip.
+#[component]
+pub fn LocalTime(#[prop(into)] unix_seconds: Signal<u64>) -> impl IntoView {
+    let shown = RwSignal::new(String::new());
+    Effect::new(move |_| shown.set(local(unix_seconds.get())));
+    view! {
+        <time
+            datetime=move || iso(unix_seconds.get())
+            title=move || format!("{} (Unix time {})", utc(unix_seconds.get()), unix_seconds.get())
+        >
+            {move || {
+                let local = shown.get();
+                if local.is_empty() { utc(unix_seconds.get()) } else { local }
+            }}
+        </time>
+    }
+}
+
+/// The instant in the browser's time zone and locale, e.g. `2 Dec 2026, 09:41:05`; empty on the
+/// server.
+fn local(unix_seconds: u64) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+            unix_seconds as f64 * 1000.0,
+        ));
+        String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = unix_seconds;
+        String::new()
+    }
+}
+
+/// `2026-11-23T12:34:56Z`, for `<time datetime>`.
+pub fn iso(unix_seconds: u64) -> String {
+    let text = utc(unix_seconds);
+    format!("{}T{}Z", &text[..10], &text[11..19])
+}
 
 /// `2026-11-23 12:34:56 UTC` for Unix seconds.
 pub fn utc(unix_seconds: u64) -> String {
@@ -54,6 +100,7 @@ mod tests {
         assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(utc(1_800_000_000), "2027-01-15 08:00:00 UTC");
+        assert_eq!(iso(1_800_000_000), "2027-01-15T08:00:00Z");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 use crate::app::api::{profile, RefreshTokens};
 use crate::app::components::error_page::ErrorPage;
 use crate::app::components::sign_out_button::SignOutButton;
-use crate::app::format;
+use crate::app::format::{self, LocalTime};
+use crate::app::SessionResource;
 use crate::ui_types::{AppError, ProfileData};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -61,10 +62,19 @@ fn ProfileView(profile: ProfileData) -> impl IntoView {
     });
     let refresh_failed = move || matches!(refresh.value().get(), Some(Err(ref error)) if *error != AppError::SignedOut);
     let session_ended = move || matches!(refresh.value().get(), Some(Err(AppError::SignedOut)));
+    // Once the session has ended, the header must stop greeting the person.
+    let session = use_context::<SessionResource>();
+    Effect::new(move |_| {
+        if session_ended() {
+            if let Some(session) = session {
+                session.0.refetch();
+            }
+        }
+    });
     let user = profile.user.clone();
     view! {
         <section class="profile">
-            <h1>{user.display_name.clone()}</h1>
+            <h1 data-testid="profile-name">{user.display_name.clone()}</h1>
             <dl class="facts">
                 <dt>"User ID"</dt>
                 <dd><code data-testid="user-id">{user.id.clone()}</code></dd>
@@ -73,7 +83,7 @@ fn ProfileView(profile: ProfileData) -> impl IntoView {
                 <dt>"Role"</dt>
                 <dd>{if user.is_admin { "Administrator" } else { "Member" }}</dd>
                 <dt>"Access token expires"</dt>
-                <dd data-testid="access-expiry">{move || format::utc(expires_at.get())}</dd>
+                <dd data-testid="access-expiry"><LocalTime unix_seconds=expires_at /></dd>
                 <dt>"Session"</dt>
                 <dd>
                     "Ends after " {format::duration(profile.session_idle_timeout_secs)} " without activity, and "
@@ -90,7 +100,7 @@ fn ProfileView(profile: ProfileData) -> impl IntoView {
             </div>
             <Show when=move || refresh.value().get().is_some_and(|result| result.is_ok())>
                 <p class="alert alert--success" role="status" data-testid="refreshed">
-                    "Tokens refreshed. The new access token expires " {move || format::utc(expires_at.get())} "."
+                    "Tokens refreshed. The new access token expires " <LocalTime unix_seconds=expires_at /> "."
                 </p>
             </Show>
             <Show when=refresh_failed>
@@ -99,10 +109,10 @@ fn ProfileView(profile: ProfileData) -> impl IntoView {
                 </p>
             </Show>
             <Show when=session_ended>
-                <p class="alert alert--error" role="alert">
-                    "Your session has ended. "
-                    <a href="/logto/sign-in?return_to=/profile" rel="external">"Sign in again"</a>"."
-                </p>
+                <div class="alert alert--error" role="alert" data-testid="session-ended">
+                    <p>"Your session has ended, so the tokens cannot be refreshed. Sign in again to go on."</p>
+                    <a href="/logto/sign-in?return_to=/profile" rel="external" class="button">"Sign in again"</a>
+                </div>
             </Show>
             <h2>"ID token claims"</h2>
             <ClaimsTable claims=profile.claims.clone() testid="claims" />
@@ -128,6 +138,34 @@ fn userinfo_age(max_age_secs: u64) -> String {
     }
 }
 
+/// The Unix seconds of a claim that is an instant (`exp`, `iat`, `auth_time`, `nbf`; Logto's
+/// `created_at` and `updated_at` are in milliseconds).
+fn instant_claim(name: &str, value: &str) -> Option<u64> {
+    let number: u64 = value.parse().ok()?;
+    match name {
+        "exp" | "iat" | "auth_time" | "nbf" => Some(number),
+        "created_at" | "updated_at" if number > 100_000_000_000 => Some(number / 1000),
+        "created_at" | "updated_at" => Some(number),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::instant_claim;
+
+    #[test]
+    fn instants_are_recognised_in_seconds_and_logtos_milliseconds() {
+        assert_eq!(instant_claim("exp", "1800000000"), Some(1_800_000_000));
+        assert_eq!(
+            instant_claim("created_at", "1800000000123"),
+            Some(1_800_000_000)
+        );
+        assert_eq!(instant_claim("sub", "1800000000"), None);
+        assert_eq!(instant_claim("exp", "soon"), None);
+    }
+}
+
 #[component]
 fn ClaimsTable(claims: Vec<(String, String)>, testid: &'static str) -> impl IntoView {
     view! {
@@ -137,7 +175,13 @@ fn ClaimsTable(claims: Vec<(String, String)>, testid: &'static str) -> impl Into
                 <tbody>
                     {claims
                         .into_iter()
-                        .map(|(name, value)| view! { <tr><th scope="row"><code>{name}</code></th><td><code>{value}</code></td></tr> })
+                        .map(|(name, value)| {
+                            let shown = match instant_claim(&name, &value) {
+                                Some(seconds) => view! { <LocalTime unix_seconds=seconds /> }.into_any(),
+                                None => view! { <code>{value}</code> }.into_any(),
+                            };
+                            view! { <tr><th scope="row"><code>{name}</code></th><td>{shown}</td></tr> }
+                        })
                         .collect_view()}
                 </tbody>
             </table>
