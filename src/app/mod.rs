@@ -118,7 +118,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage />
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
-                    <Route path=path!("/sign-in-error") view=SignInErrorPage />
+                    <Route path=path!("/sign-in-error") view=SignInErrorPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/settings/sign-in-experience")
                         view=SettingsPage

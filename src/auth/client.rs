@@ -185,6 +185,11 @@ impl RelyingParty {
         })
     }
 
+    /// Forgets whether sign-up is open, so the next page reads it again.
+    pub async fn forget_sign_up_policy(&self) {
+        self.experience.forget().await;
+    }
+
     /// Whether the provider lets new people create an account (its public sign-in experience,
     /// re-read at most every [`super::experience::FRESHNESS`]); `true` when it cannot be read.
     pub async fn sign_up_open(&self) -> bool {

@@ -24,6 +24,11 @@ impl PublicExperience {
         Self::default()
     }
 
+    /// Drops the kept answer (after this app changed the sign-in experience itself).
+    pub async fn forget(&self) {
+        *self.last.lock().await = None;
+    }
+
     /// Whether sign-up is open, from the cache while fresh (concurrent callers share one read).
     pub async fn sign_up_open(&self, client: &reqwest::Client, endpoint: &Url) -> bool {
         let mut last = self.last.lock().await;

@@ -83,6 +83,11 @@ impl AuthService {
         AuthSession::new(session.clone(), self.grants.clone())
     }
 
+    /// Forgets whether sign-up is open (after the settings page changed it).
+    pub async fn forget_sign_up_policy(&self) {
+        self.rp.forget_sign_up_policy().await;
+    }
+
     /// Whether the provider lets new people create an account.
     pub async fn sign_up_open(&self) -> bool {
         self.rp.sign_up_open().await

@@ -180,10 +180,14 @@ impl Visit {
     /// Saves the sign-up and sign-in methods.
     pub async fn save_sign_in(&self, methods: &SignInSettings) -> Result<Outcome, AppError> {
         let service = self.settings_service().await?;
-        service
+        let outcome = service
             .save_sign_in(methods)
             .await
-            .map_err(|e| settings::app_error(&e))
+            .map_err(|e| settings::app_error(&e))?;
+        if outcome.ok {
+            self.services.auth.forget_sign_up_policy().await;
+        }
+        Ok(outcome)
     }
 
     async fn settings_service(&self) -> Result<&SettingsService, AppError> {

@@ -8,6 +8,9 @@ use super::forms::{field, BRANDING_FIELDS, SES_FIELDS};
 use crate::management::{ApiError, Issue};
 use crate::ui_types::{FieldError, Outcome};
 
+/// Logto's generic text for `connector.invalid_response`, which says nothing of the cause.
+const LOGTO_INVALID_RESPONSE: &str = "The connector's response is invalid.";
+
 /// A rejection as the page shows it; transport failures stay errors.
 pub fn api_outcome(error: ApiError) -> Result<Outcome, ApiError> {
     let reason = error.reason();
@@ -23,9 +26,12 @@ pub fn api_outcome(error: ApiError) -> Result<Outcome, ApiError> {
         .map(|issue| format!("{}: {}", issue.path.join("."), issue.message))
         .collect();
     let summary = match code.as_str() {
-        "connector.invalid_response" => match &reason.message {
-            Some(cause) => format!("AWS SES refused the test email: {}", sentence(cause)),
-            None => "The email service refused the test email.".to_owned(),
+        "connector.invalid_response" => match (&reason.message, message.as_str()) {
+            (Some(cause), _) => format!("AWS SES refused the test email: {}", sentence(cause)),
+            (None, "" | LOGTO_INVALID_RESPONSE) => {
+                "The email service refused the test email.".to_owned()
+            }
+            (None, cause) => format!("AWS SES refused the test email: {}", sentence(cause)),
         },
         "connector.invalid_config" | "guard.invalid_input" if !field_errors.is_empty() => {
             "The provider could not accept some fields: see the messages below them.".to_owned()

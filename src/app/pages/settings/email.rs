@@ -41,8 +41,9 @@ pub fn EmailSection(email: EmailSettings, dirty: RwSignal<bool>) -> impl IntoVie
                     {choices.into_iter().map(|choice| {
                         let id = choice.id.clone();
                         let selected = choice.id.clone();
+                        // SES is known by that name, whatever the provider calls its connector.
                         let label = if choice.id == SES_FACTORY {
-                            format!(" {}", choice.name)
+                            " AWS SES".to_owned()
                         } else {
                             format!(" {} (no email leaves this machine)", choice.name)
                         };
