@@ -19,6 +19,7 @@ pub mod connectors;
 pub mod endpoints;
 pub mod experience;
 pub mod html;
+pub mod issues;
 pub mod keys;
 pub mod management;
 pub mod protocol;
