@@ -238,7 +238,7 @@ pub fn not_found() -> Response {
     )
 }
 
-/// A page with a title and one paragraph (both escaped).
+/// A page with a title and one paragraph (both escaped), and "Back to the app".
 pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
     page(
         status,
@@ -246,6 +246,7 @@ pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response 
         html! {
             h1 { (Text(title)) }
             p { (Text(message)) }
+            (way_back(None))
         },
     )
 }

@@ -14,8 +14,9 @@
 //! The email form also carries its `screen`, so a refusal re-shows the screen it came from.
 //!
 //! The code field works without JavaScript (the server ignores spaces and dashes); the script
-//! keeps only digits on input and paste and submits the form once six are there (not after a
-//! multi-character insertion that is not a paste, so that "fill, then click" also posts once).
+//! keeps only digits on input and paste and submits the form once six are there — after a paste,
+//! a typed digit, a drop or an autofill replacement, but not after a script's multi-character
+//! insertion or a bare `input` event (so that "fill, then click", as tests do, posts once).
 //! The ids, names, classes and labels are what the Playwright specs select on: `#email`,
 //! `input[name="email"]`, button "Continue"; `#code`, `input[name="code"]`, `#code-attempts`,
 //! button "Verify and continue", `#resend`; `#sign-up-closed`.
@@ -132,7 +133,8 @@ const CODE_SCRIPT: &str = "(function(){var b=document.getElementById('resend');i
     var go=function(){if(c.value.length===6&&!f.dataset.sent){f.dataset.sent='1';if(f.requestSubmit){f.requestSubmit();}else{f.submit();}}};\
     var only=function(v){return v.replace(/[^0-9]/g,'').slice(0,6);};\
     c.addEventListener('paste',function(e){var d=e.clipboardData||window.clipboardData;if(!d)return;e.preventDefault();c.value=only(d.getData('text'));go();});\
-    c.addEventListener('input',function(e){var v=only(c.value);if(v!==c.value){c.value=v;}if(e.inputType==='insertText'&&e.data&&e.data.length>1)return;go();});})();";
+    var typed=function(e){return (e.inputType==='insertText'&&e.data&&e.data.length===1)||e.inputType==='insertFromPaste'||e.inputType==='insertReplacementText'||e.inputType==='insertFromDrop';};\
+    c.addEventListener('input',function(e){var v=only(c.value);if(v!==c.value){c.value=v;}if(typed(e))go();});})();";
 
 /// The alert above a form (a problem with the step).
 fn alert(message: Option<&str>) -> Markup {
