@@ -189,17 +189,18 @@ pub fn page_with_script(
     response
 }
 
-/// "Back to the app" (the application of the request, see [`PageContext`]) and, when `retry`
-/// names a page, "Try again" there.
-pub fn way_back(retry: Option<&str>) -> Markup {
+/// The actions that end a page: `primary` (a label and where it leads, e.g. "Try again") when
+/// given, and "Back to the app" (the application of the request, see [`PageContext`]),
+/// secondary when there is a primary action.
+pub fn way_back(primary: Option<(&str, &str)>) -> Markup {
     let app = context().app;
     html! {
         p class="actions" {
-            @if let Some(retry) = retry {
-                a class="button" href=(Text(retry)) { "Try again" }
+            @if let Some((label, href)) = primary {
+                a class="button" href=(Text(href)) { (Text(label)) }
             }
             @if let Some(app) = &app {
-                a class=(if retry.is_some() { "button button--secondary" } else { "button" })
+                a class=(if primary.is_some() { "button button--secondary" } else { "button" })
                     href=(Text(&app.url)) { "Back to the app" }
             }
         }
@@ -207,7 +208,7 @@ pub fn way_back(retry: Option<&str>) -> Markup {
 }
 
 /// A page explaining that a step failed: the status, a title and a message (all escaped), and
-/// the way back ([`way_back`], with "Try again" at `retry` when given).
+/// the way back ([`way_back`], with "Try again" leading to `retry` when given).
 pub fn error_page_with(
     status: StatusCode,
     title: &str,
@@ -218,7 +219,7 @@ pub fn error_page_with(
         p class="error-page__status" { (status.as_u16()) }
         h1 { (Text(title)) }
         p class="error-page__message" { (Text(message)) }
-        (way_back(retry))
+        (way_back(retry.map(|href| ("Try again", href))))
     };
     page(status, title, body)
 }

@@ -310,10 +310,7 @@ pub fn restarted(status: StatusCode, continue_to: &str) -> Response {
              works. Nothing was checked or sent from it. Continue with the newer sign-in, or go \
              back to the app."
         }
-        p class="actions" {
-            a class="button" id="continue-sign-in" href=(Text(continue_to)) { "Continue signing in" }
-        }
-        (html::way_back(None))
+        (html::way_back(Some(("Continue signing in", continue_to))))
     };
     html::page(status, title, body)
 }
