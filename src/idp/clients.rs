@@ -3,6 +3,10 @@
 //! matched exactly, as registered. Client authentication ([`Clients::authenticate`]) takes the
 //! same path for an unknown client id as for a wrong secret: SHA-256 digests of the presented and
 //! the stored secret (a fixed dummy for an unknown id) compared in constant time.
+//!
+//! "Back to the app" on the provider's pages ([`Clients::home_of`]): the origin of the first
+//! registered redirect URI of the client the request names, else of the first registered web
+//! application (registration order: the app itself, then the applications file).
 
 use crate::secret::Secret;
 use serde::Deserialize;
@@ -72,9 +76,20 @@ impl Application {
     }
 }
 
-/// The registry, keyed by application id.
+/// The registry, keyed by application id, remembering the registration order.
 #[derive(Clone, Debug, Default)]
-pub struct Clients(HashMap<String, Application>);
+pub struct Clients {
+    by_id: HashMap<String, Application>,
+    order: Vec<String>,
+}
+
+/// Where "Back to the app" leads, and the application's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppHome {
+    pub name: String,
+    /// The origin of the application's first redirect URI, with a trailing `/`.
+    pub url: String,
+}
 
 impl Clients {
     /// Registers `builtin` applications and those of the optional file, validating every entry.
@@ -92,6 +107,7 @@ impl Clients {
             applications.extend(listed);
         }
         let mut clients = HashMap::new();
+        let mut order = Vec::new();
         for application in applications {
             validate(&application)?;
             if clients.contains_key(&application.id) {
@@ -100,19 +116,35 @@ impl Clients {
                     application.id
                 ));
             }
+            order.push(application.id.clone());
             clients.insert(application.id.clone(), application);
         }
-        Ok(Self(clients))
+        Ok(Self {
+            by_id: clients,
+            order,
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Application> {
-        self.0.get(id)
+        self.by_id.get(id)
+    }
+
+    /// "Back to the app": the client `id` names when it has a redirect URI, else the first
+    /// registered application that has one. `None` when no web application is registered.
+    pub fn home_of(&self, id: Option<&str>) -> Option<AppHome> {
+        let named = id.and_then(|id| self.get(id)).and_then(home);
+        named.or_else(|| {
+            self.order
+                .iter()
+                .filter_map(|id| self.get(id))
+                .find_map(home)
+        })
     }
 
     /// The application `id` if `secret` is its secret (RFC 6749 §2.3.1). An unknown id and a
     /// wrong secret take the same path and the same work, and both yield `None`.
     pub fn authenticate(&self, id: &str, secret: &str) -> Option<&Application> {
-        let client = self.0.get(id);
+        let client = self.by_id.get(id);
         let stored = client.map_or(UNKNOWN_CLIENT_SECRET, |client| client.secret.expose());
         let matches = secret_digest(stored).ct_eq(&secret_digest(secret));
         let known = Choice::from(u8::from(client.is_some()));
@@ -122,6 +154,15 @@ impl Clients {
             None
         }
     }
+}
+
+/// The application's name and the origin of its first redirect URI.
+fn home(application: &Application) -> Option<AppHome> {
+    let uri = Url::parse(application.redirect_uris.first()?).ok()?;
+    Some(AppHome {
+        name: application.name.clone(),
+        url: format!("{}/", uri.origin().ascii_serialization()),
+    })
 }
 
 fn validate(application: &Application) -> Result<(), String> {
@@ -210,6 +251,27 @@ mod tests {
         );
         assert!(clients.get("web").unwrap().secret_matches("y"));
         assert!(!clients.get("web").unwrap().secret_matches("y "));
+    }
+
+    #[test]
+    fn back_to_the_app_is_the_named_client_or_the_first_web_app() {
+        let mut other = app("b");
+        other.name = "Other".to_owned();
+        other.redirect_uris = vec!["https://other.example:8443/cb?x=1".to_owned()];
+        let mut machine = app("m");
+        machine.kind = ApplicationType::MachineToMachine;
+        machine.redirect_uris = Vec::new();
+        let clients = Clients::load(vec![machine, app("a"), other], None).unwrap();
+        let home = |id| clients.home_of(id).map(|home| (home.name, home.url));
+        assert_eq!(
+            home(Some("b")),
+            Some(("Other".to_owned(), "https://other.example:8443/".to_owned()))
+        );
+        let first = Some(("App".to_owned(), "http://localhost:3000/".to_owned()));
+        assert_eq!(home(None), first);
+        assert_eq!(home(Some("m")), first, "a client without redirect URIs");
+        assert_eq!(home(Some("unknown")), first);
+        assert_eq!(Clients::default().home_of(None), None);
     }
 
     #[test]

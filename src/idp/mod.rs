@@ -11,14 +11,17 @@
 //! Layers: `endpoints/` (axum handlers only) → `protocol/` (pure rules) → `store/` (the port);
 //! `experience/` renders the sign-in pages; `connectors/` delivers email (the stored connector:
 //! AWS SES or the dev mailbox); `management/` is the Management API (`/api`);
-//! `sign_in_experience` holds the sign-up/sign-in rules; `secrets` seals connector secrets at
-//! rest; `keys` signs tokens; `resources` is the registry of API resources (RFC 8707).
+//! `sign_in_experience` holds the sign-up/sign-in rules and the branding; `issues` is the
+//! zod-like shape of validation problems (Logto's `data.issues`); `html` is the page layout;
+//! `secrets` seals connector secrets at rest; `keys` signs tokens; `resources` is the registry of
+//! API resources (RFC 8707).
 
 pub mod clients;
 pub mod connectors;
 pub mod endpoints;
 pub mod experience;
 pub mod html;
+pub mod issues;
 pub mod keys;
 pub mod management;
 pub mod protocol;

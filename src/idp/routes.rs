@@ -1,15 +1,23 @@
 //! The provider's HTTP surface: Logto's paths (`/oidc/*`, the sign-in pages, the Management API
 //! under `/api`, the first administrator's `/setup`) and the headers every provider response
-//! carries. The dev mailbox (`/dev/*`) exists only in development.
+//! carries, and the 404 page of unknown paths. Every request runs inside its page context
+//! (`experience::context`: the app, its theme, the logo) so that any page it renders shows them.
+//! The dev mailbox (`/dev/*`) exists only in development.
 
 use super::endpoints::{authorize, discovery, end_session, token, userinfo};
 use super::experience;
 use super::management;
 use super::Provider;
 use axum::http::{header, HeaderValue};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Unknown paths: the provider's own 404 page, with the way back to the app.
+async fn not_found() -> Response {
+    super::html::not_found()
+}
 
 pub fn router(provider: Provider) -> Router {
     let oidc = Router::new()
@@ -44,6 +52,11 @@ pub fn router(provider: Provider) -> Router {
         router = router.merge(experience::mailbox::routes());
     }
     router
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            provider.clone(),
+            experience::context::layer,
+        ))
         .with_state(provider)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

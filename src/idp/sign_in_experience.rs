@@ -10,10 +10,17 @@
 //!   patch, the resulting pair is validated (Logto validates `signIn` only against the stored
 //!   `signUp` when `signUp` is absent, and does not re-check `signIn` when only `signUp` changes;
 //!   checking the merged pair keeps the stored state consistent). A rejected patch changes nothing.
+//! - Branding, Logto's shape: `branding` `{logoUrl, darkLogoUrl, favicon, darkFavicon}`, each an
+//!   absolute http(s) URL, `null` or absent (unknown keys are dropped, as Logto's guard does);
+//!   `color` `{primaryColor, darkPrimaryColor, isDarkModeEnabled}`, all three required (Logto's
+//!   guard), colours as `#RRGGBB`. Anything else is `guard.invalid_input` with one zod-like issue
+//!   per bad field (`data.issues`, paths such as `["branding", "logoUrl"]`) and stores nothing.
+//!   The sign-in pages read them as [`Branding`] and [`BrandColor`].
 //! - Passwords: this provider has none. A configuration asking for them is accepted and stored as
 //!   Logto would, but the sign-in pages only offer email codes and say that password sign-in is
 //!   not available here.
 
+use crate::idp::issues::{self, Issue};
 use crate::idp::store::{document_or_insert, update_document, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -130,6 +137,9 @@ pub enum ExperienceError {
     /// The body does not have the expected shape; the message says where.
     #[error("{0}")]
     InvalidInput(String),
+    /// Fields of the wrong form (branding, colours), one issue per field.
+    #[error("{}", issues::summary(.0))]
+    InvalidFields(Vec<Issue>),
 }
 
 impl ExperienceError {
@@ -153,7 +163,9 @@ impl ExperienceError {
             ExperienceError::DuplicatedSignUpIdentifiers => {
                 "sign_in_experiences.duplicated_sign_up_identifiers"
             }
-            ExperienceError::InvalidInput(_) => "guard.invalid_input",
+            ExperienceError::InvalidInput(_) | ExperienceError::InvalidFields(_) => {
+                "guard.invalid_input"
+            }
         }
     }
 
@@ -162,6 +174,7 @@ impl ExperienceError {
         match self {
             ExperienceError::EmailConnectorNotFound => Some(json!({ "type": "Email" })),
             ExperienceError::SmsConnectorNotFound => Some(json!({ "type": "Sms" })),
+            ExperienceError::InvalidFields(found) => Some(issues::data(found)),
             _ => None,
         }
     }
@@ -250,12 +263,61 @@ impl SignInExperience {
             ExperienceError::InvalidInput("the body must be a JSON object".to_owned())
         })?;
         let mut document = self.document.clone();
+        let mut found = Vec::new();
         for (key, value) in patch {
-            if PATCHABLE.contains(&key.as_str()) {
-                document.insert(key.clone(), value.clone());
+            if !PATCHABLE.contains(&key.as_str()) {
+                continue;
             }
+            let value = match key.as_str() {
+                "branding" => check_branding(value, &mut found),
+                "color" => check_color(value, &mut found),
+                _ => value.clone(),
+            };
+            document.insert(key.clone(), value);
+        }
+        if !found.is_empty() {
+            return Err(ExperienceError::InvalidFields(found));
         }
         Self::from_document(document)
+    }
+
+    /// The logos and favicons to show (stored values that are not http(s) URLs are ignored).
+    pub fn branding(&self) -> Branding {
+        let field = |key: &str| {
+            self.document
+                .get("branding")
+                .and_then(|branding| branding.get(key))
+                .and_then(Value::as_str)
+                .filter(|url| http_url(url))
+                .map(str::to_owned)
+        };
+        Branding {
+            logo_url: field("logoUrl"),
+            dark_logo_url: field("darkLogoUrl"),
+            favicon: field("favicon"),
+            dark_favicon: field("darkFavicon"),
+        }
+    }
+
+    /// The brand colours (Logto's defaults for stored values of the wrong form).
+    pub fn color(&self) -> BrandColor {
+        let color = self.document.get("color");
+        let hex = |key: &str, default: &str| {
+            color
+                .and_then(|color| color.get(key))
+                .and_then(Value::as_str)
+                .filter(|value| hex_color(value))
+                .unwrap_or(default)
+                .to_owned()
+        };
+        BrandColor {
+            primary: hex("primaryColor", DEFAULT_PRIMARY),
+            dark_primary: hex("darkPrimaryColor", DEFAULT_DARK_PRIMARY),
+            dark_mode_enabled: color
+                .and_then(|color| color.get("isDarkModeEnabled"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        }
     }
 
     /// Whether `patch` touches the sign-up or sign-in rules (and so must be validated).
@@ -294,6 +356,127 @@ impl SignInExperience {
                 || self.sign_in.methods.iter().any(|method| method.password),
         }
     }
+}
+
+const DEFAULT_PRIMARY: &str = "#6139F6";
+const DEFAULT_DARK_PRIMARY: &str = "#8768F8";
+const BRANDING_FIELDS: [&str; 4] = ["logoUrl", "darkLogoUrl", "favicon", "darkFavicon"];
+
+/// The sign-in experience's logos and favicons: absolute http(s) URLs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Branding {
+    pub logo_url: Option<String>,
+    pub dark_logo_url: Option<String>,
+    pub favicon: Option<String>,
+    pub dark_favicon: Option<String>,
+}
+
+impl Branding {
+    /// The origins the images come from (for the pages' CSP `img-src`).
+    pub fn image_origins(&self) -> Vec<String> {
+        [
+            &self.logo_url,
+            &self.dark_logo_url,
+            &self.favicon,
+            &self.dark_favicon,
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|url| url::Url::parse(url).ok())
+        .map(|url| url.origin().ascii_serialization())
+        .collect()
+    }
+}
+
+/// The brand colours, `#RRGGBB`. The dark one applies in the dark theme only when
+/// `dark_mode_enabled` (Logto's `isDarkModeEnabled`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrandColor {
+    pub primary: String,
+    pub dark_primary: String,
+    pub dark_mode_enabled: bool,
+}
+
+/// An absolute `http:` or `https:` URL with a host.
+fn http_url(text: &str) -> bool {
+    url::Url::parse(text)
+        .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+}
+
+/// `#RRGGBB`.
+fn hex_color(text: &str) -> bool {
+    text.len() == 7 && text.starts_with('#') && text[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `branding` as stored (known fields only), noting each bad field in `found`.
+fn check_branding(value: &Value, found: &mut Vec<Issue>) -> Value {
+    let Some(object) = value.as_object() else {
+        found.push(Issue::at(
+            "branding",
+            issues::code::INVALID_TYPE,
+            "`branding` must be an object",
+        ));
+        return Value::Null;
+    };
+    let mut kept = Map::new();
+    for key in BRANDING_FIELDS {
+        match object.get(key) {
+            None => {}
+            Some(Value::Null) => {
+                kept.insert(key.to_owned(), Value::Null);
+            }
+            Some(Value::String(url)) if http_url(url) => {
+                kept.insert(key.to_owned(), Value::from(url.as_str()));
+            }
+            Some(_) => found.push(Issue::new(
+                vec![json!("branding"), json!(key)],
+                issues::code::INVALID_STRING,
+                format!("`branding.{key}` must be an http(s) URL"),
+            )),
+        }
+    }
+    Value::Object(kept)
+}
+
+/// `color` as stored (the three known fields), noting each bad field in `found`.
+fn check_color(value: &Value, found: &mut Vec<Issue>) -> Value {
+    let Some(object) = value.as_object() else {
+        found.push(Issue::at(
+            "color",
+            issues::code::INVALID_TYPE,
+            "`color` must be an object",
+        ));
+        return Value::Null;
+    };
+    let mut kept = Map::new();
+    for key in ["primaryColor", "darkPrimaryColor"] {
+        match object.get(key) {
+            Some(Value::String(hex)) if hex_color(hex) => {
+                kept.insert(key.to_owned(), Value::from(hex.as_str()));
+            }
+            None => found.push(Issue::new(
+                vec![json!("color"), json!(key)],
+                issues::code::INVALID_TYPE,
+                format!("`color.{key}` is required"),
+            )),
+            Some(_) => found.push(Issue::new(
+                vec![json!("color"), json!(key)],
+                issues::code::INVALID_STRING,
+                format!("`color.{key}` must be a colour like #1A2B3C"),
+            )),
+        }
+    }
+    match object.get("isDarkModeEnabled") {
+        Some(Value::Bool(enabled)) => {
+            kept.insert("isDarkModeEnabled".to_owned(), Value::Bool(*enabled));
+        }
+        _ => found.push(Issue::new(
+            vec![json!("color"), json!("isDarkModeEnabled")],
+            issues::code::INVALID_TYPE,
+            "`color.isDarkModeEnabled` must be true or false",
+        )),
+    }
+    Value::Object(kept)
 }
 
 /// What the provider's sign-in pages allow, from the sign-in experience.
@@ -531,6 +714,57 @@ mod tests {
         assert_eq!(with(&passwords), Ok(()));
         let access = experience().patched(&passwords).unwrap().email_access();
         assert!(!access.code_sign_in && access.password_configured);
+    }
+
+    #[test]
+    fn branding_and_colours_are_checked_field_by_field() {
+        let good = json!({
+            "branding": {"logoUrl": "https://cdn.example/logo.svg", "darkLogoUrl": null,
+                         "favicon": "http://cdn.example/f.ico", "extra": 1},
+            "color": {"primaryColor": "#1a2B3c", "darkPrimaryColor": "#FFFFFF", "isDarkModeEnabled": true},
+        });
+        let patched = experience().patched(&good).unwrap();
+        assert_eq!(
+            patched.to_json()["branding"],
+            json!({"logoUrl": "https://cdn.example/logo.svg", "darkLogoUrl": null, "favicon": "http://cdn.example/f.ico"})
+        );
+        assert_eq!(
+            patched.branding(),
+            Branding {
+                logo_url: Some("https://cdn.example/logo.svg".to_owned()),
+                dark_logo_url: None,
+                favicon: Some("http://cdn.example/f.ico".to_owned()),
+                dark_favicon: None,
+            }
+        );
+        assert_eq!(
+            patched.branding().image_origins(),
+            ["https://cdn.example", "http://cdn.example"]
+        );
+        assert_eq!(patched.color().primary, "#1a2B3c");
+        assert!(patched.color().dark_mode_enabled);
+
+        let bad = json!({
+            "branding": {"logoUrl": "javascript:alert(1)", "favicon": 3, "darkFavicon": ""},
+            "color": {"primaryColor": "red", "isDarkModeEnabled": "yes"},
+        });
+        let Err(ExperienceError::InvalidFields(found)) = experience().patched(&bad) else {
+            panic!("bad branding accepted");
+        };
+        let paths: Vec<Value> = found.iter().map(|issue| json!(issue.path)).collect();
+        assert_eq!(
+            paths,
+            [
+                json!(["branding", "logoUrl"]),
+                json!(["branding", "favicon"]),
+                json!(["branding", "darkFavicon"]),
+                json!(["color", "primaryColor"]),
+                json!(["color", "darkPrimaryColor"]),
+                json!(["color", "isDarkModeEnabled"]),
+            ]
+        );
+        assert_eq!(experience().color().primary, DEFAULT_PRIMARY);
+        assert_eq!(experience().branding(), Branding::default());
     }
 
     #[test]

@@ -129,8 +129,9 @@ impl Factory {
             }
             Factory::DevMailbox => match config {
                 Value::Object(_) | Value::Null => Ok(ValidConfig::DevMailbox),
-                _ => Err(ConnectorError::InvalidConfig(
-                    "the config must be a JSON object".to_owned(),
+                _ => Err(ConnectorError::invalid_config(
+                    &[],
+                    "the config must be a JSON object",
                 )),
             },
         }

@@ -12,6 +12,7 @@ pub mod dev_mailbox;
 pub mod factory;
 pub mod registry;
 
+use crate::idp::issues::{self, Issue};
 use crate::idp::secrets::SecretsError;
 use crate::idp::store::StoreError;
 use async_trait::async_trait;
@@ -82,14 +83,15 @@ pub struct EmailMessage {
 /// by the Management API. Messages never contain secrets.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectorError {
-    /// The config does not satisfy the factory; the message names the field.
-    #[error("{0}")]
-    InvalidConfig(String),
+    /// The config does not satisfy the factory: one issue per bad field.
+    #[error("{}", issues::summary(.0))]
+    InvalidConfig(Vec<Issue>),
     /// No template for the message's usage type, nor a `Generic` one.
     #[error("no template for usage type {0} and no Generic template")]
     TemplateNotFound(String),
-    /// The mail service refused the message: its error code (when it gave one) and message.
-    #[error("{}", describe_response(.code.as_deref(), .message))]
+    /// The mail service refused the message or could not be reached: `message` is one human
+    /// sentence (never a debug dump); `code` is the service's error code when it gave one.
+    #[error("{message}")]
     InvalidResponse {
         code: Option<String>,
         message: String,
@@ -110,10 +112,15 @@ pub enum ConnectorError {
     Corrupt(String),
 }
 
-fn describe_response(code: Option<&str>, message: &str) -> String {
-    match code {
-        Some(code) => format!("{code}: {message}"),
-        None => message.to_owned(),
+impl ConnectorError {
+    /// A config problem that is not about one field (the whole config, or sending without a
+    /// field that the config may omit).
+    pub fn invalid_config(path: &[&str], message: impl Into<String>) -> Self {
+        let path = path
+            .iter()
+            .map(|key| serde_json::Value::from(*key))
+            .collect();
+        Self::InvalidConfig(vec![Issue::new(path, issues::code::CUSTOM, message)])
     }
 }
 

@@ -1,6 +1,7 @@
 //! `/oidc/auth` (OIDC Core §3.1.2): validates the request, then either answers at once for a
 //! browser already signed in here, or starts an interaction and sends the person to the sign-in
-//! pages. Every redirect back to the client carries `iss` (RFC 9207).
+//! pages (setting the interaction cookie and the theme cookie of the app's `ui_theme`). Every
+//! redirect back to the client carries `iss` (RFC 9207).
 
 use super::cookies;
 use crate::idp::html;
@@ -115,6 +116,7 @@ async fn start_interaction(
 ) -> Result<Response, OAuthError> {
     let id = random::token();
     let now = provider.clock.unix_seconds();
+    let theme = params.ui_theme;
     let register = matches!(
         params.first_screen.as_deref(),
         Some("register" | "identifier:register")
@@ -140,6 +142,17 @@ async fn start_interaction(
             cookies::INTERACTION,
             &id,
             INTERACTION_TTL,
+            provider.config.secure_cookies(),
+        ),
+    );
+    // The app's theme for the pages of this sign-in and after it; none: follow the system.
+    let (value, max_age) = theme.map_or(("", 0), |theme| (theme.as_str(), cookies::THEME_TTL));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set(
+            cookies::THEME,
+            value,
+            max_age,
             provider.config.secure_cookies(),
         ),
     );

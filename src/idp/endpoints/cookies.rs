@@ -1,10 +1,15 @@
-//! The provider's cookies: its sign-in session and the pending interaction. Names carry an `idp_`
+//! The provider's cookies: its sign-in session, the pending interaction, and the app's theme. Names carry an `idp_`
 //! prefix so they never clash with the app's cookies (browsers share cookies across ports).
 
 use axum::http::{header, HeaderMap, HeaderValue};
 
 pub const SESSION: &str = "idp_session";
 pub const INTERACTION: &str = "idp_interaction";
+/// The app's `ui_theme` of the latest sign-in, so that the provider's pages after the
+/// interaction ended keep it. Not a secret; absent: follow the system.
+pub const THEME: &str = "idp_theme";
+/// How long the theme cookie lives.
+pub const THEME_TTL: u64 = 30 * 24 * 3600;
 
 /// The value of cookie `name` in the request, if present.
 pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -1,9 +1,11 @@
 //! Everything a sign-in step can answer other than "go on", as one enum that renders itself: the
 //! status and page a person sees (the form again with an alert, or an error page), with the
 //! internal detail (store, connector) only logged. Variants that re-show a form carry what the
-//! form needs.
+//! form needs; a problem with the field is shown under it, a problem with the step above the
+//! form (`pages::Problem`). Error pages offer "Try again" where another go can help and always
+//! "Back to the app" (`html::way_back`).
 
-use super::pages::{self, CodeForm, EmailForm};
+use super::pages::{self, CodeForm, EmailForm, Problem};
 use crate::idp::endpoints::authorize::see_other;
 use crate::idp::html;
 use crate::idp::sign_in_experience::EmailAccess;
@@ -13,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 
 const TOO_MANY_CODES: &str =
     "Too many codes were sent to this address. Wait a few minutes and try again.";
+const NO_ACCOUNT: &str =
+    "There is no account with this email address, and new accounts can't be created here.";
 
 /// Where a rate-limited send was asked for, so the answer re-shows that form.
 #[derive(Debug)]
@@ -26,6 +30,10 @@ pub enum ExperienceError {
     /// No live interaction for this browser (none, expired, or another browser's).
     #[error("no live interaction for this browser")]
     Expired,
+    /// A post from a tab whose interaction was replaced by a newer one in another tab of the
+    /// same browser; `continue_to`: the newer interaction's current page.
+    #[error("form posted from a tab of a replaced interaction")]
+    Restarted { continue_to: &'static str },
     /// A form post that fails the origin policy (`crate::runtime::origin`).
     #[error("form post refused: {0}")]
     CrossSite(Refusal),
@@ -37,6 +45,9 @@ pub enum ExperienceError {
     NoEmailYet,
     #[error("not a plausible email address")]
     InvalidEmail(EmailForm),
+    /// An address without an account while sign-up is off (Logto's answer): no code, no mail.
+    #[error("no account for this address and sign-up is off")]
+    SignUpClosed(EmailForm),
     /// The recipient had the maximum number of codes in the send window.
     #[error("send limit reached for this address")]
     RateLimited(SendForm),
@@ -48,7 +59,8 @@ pub enum ExperienceError {
     MalformedCode(CodeForm),
     #[error("wrong code, {attempts_left} attempts left")]
     WrongCode { attempts_left: u32, form: CodeForm },
-    /// A correct code for an unknown address while sign-up is off; looks like a wrong code.
+    /// A correct code for an unknown address while sign-up is off (it was turned off after the
+    /// code was sent).
     #[error("verified address has no account and sign-up is off")]
     NoAccount(CodeForm),
     /// No code for this interaction, it expired, or it was used.
@@ -79,11 +91,13 @@ impl ExperienceError {
         match self {
             Self::Expired
             | Self::InvalidEmail(_)
+            | Self::SignUpClosed(_)
             | Self::MalformedCode(_)
             | Self::WrongCode { .. }
             | Self::NoAccount(_)
             | Self::CodeExpired(_)
             | Self::TooManyAttempts(_) => StatusCode::BAD_REQUEST,
+            Self::Restarted { .. } => StatusCode::CONFLICT,
             Self::CrossSite(_) | Self::SignInDisabled(_) => StatusCode::FORBIDDEN,
             Self::NoEmailYet => StatusCode::SEE_OTHER,
             Self::RateLimited(_) | Self::ResendTooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -109,14 +123,6 @@ impl ExperienceError {
     }
 }
 
-/// "1 attempt left", "3 attempts left".
-pub fn attempts_left(count: u32) -> String {
-    match count {
-        1 => "1 attempt left".to_owned(),
-        n => format!("{n} attempts left"),
-    }
-}
-
 impl IntoResponse for ExperienceError {
     fn into_response(self) -> Response {
         self.log();
@@ -125,37 +131,45 @@ impl IntoResponse for ExperienceError {
             Self::Expired => html::error_page(
                 status,
                 "This sign-in has expired",
-                "Sign-in links are valid for one hour and only in the browser that opened them.",
+                "Start again from the app.",
             ),
-            Self::CrossSite(_) => html::error_page(
+            Self::Restarted { continue_to } => pages::restarted(status, continue_to),
+            Self::CrossSite(_) => html::error_page_with(
                 status,
                 "Request refused",
                 "This form was submitted from another site.",
+                Some("/sign-in"),
             ),
             Self::SignInDisabled(access) => pages::sign_in_disabled(status, access),
             Self::NoEmailYet => see_other("/sign-in"),
             Self::InvalidEmail(form) => pages::email_form(
                 status,
                 &form,
-                Some("Enter a valid email address, like name@example.com."),
+                Some(Problem::Field(
+                    "Enter a valid email address, like name@example.com.",
+                )),
             ),
+            Self::SignUpClosed(form) => {
+                pages::email_form(status, &form, Some(Problem::Field(NO_ACCOUNT)))
+            }
             Self::RateLimited(SendForm::Email(form)) => {
-                pages::email_form(status, &form, Some(TOO_MANY_CODES))
+                pages::email_form(status, &form, Some(Problem::Step(TOO_MANY_CODES)))
             }
             Self::RateLimited(SendForm::Code(form)) => {
-                pages::code_form(status, &form, Some(TOO_MANY_CODES))
+                pages::code_form(status, &form, Some(Problem::Step(TOO_MANY_CODES)))
             }
             Self::ResendTooSoon { wait, form } => pages::code_form(
                 status,
                 &form,
-                Some(&format!(
-                    "Please wait {wait} seconds before asking for a new code."
-                )),
+                Some(Problem::Step(&format!(
+                    "Please wait {} before asking for a new code.",
+                    pages::seconds(wait)
+                ))),
             ),
             Self::MalformedCode(form) => pages::code_form(
                 status,
                 &form,
-                Some("Enter the 6-digit code from the email."),
+                Some(Problem::Field("Enter the 6-digit code from the email.")),
             ),
             Self::WrongCode {
                 attempts_left: left,
@@ -163,20 +177,27 @@ impl IntoResponse for ExperienceError {
             } => pages::code_form(
                 status,
                 &form,
-                Some(&format!("That code isn't right. {}.", attempts_left(left))),
+                Some(Problem::Field(&format!(
+                    "That code isn't right. {}.",
+                    pages::attempts_left(left)
+                ))),
             ),
             Self::NoAccount(form) => {
-                pages::code_form(status, &form, Some("That code isn't right."))
+                pages::code_form(status, &form, Some(Problem::Field(NO_ACCOUNT)))
             }
             Self::CodeExpired(form) => pages::code_form(
                 status,
                 &form,
-                Some("This code has expired or was already used. Send a new code."),
+                Some(Problem::Field(
+                    "This code has expired or was already used. Send a new code.",
+                )),
             ),
             Self::TooManyAttempts(form) => pages::code_form(
                 status,
                 &form,
-                Some("Too many wrong attempts. Send a new code to try again."),
+                Some(Problem::Field(
+                    "Too many wrong attempts. Send a new code to try again.",
+                )),
             ),
             Self::EmailNotConfigured => html::error_page(
                 status,
@@ -190,15 +211,17 @@ impl IntoResponse for ExperienceError {
                 "The email service of this identity provider is misconfigured, so it can't send \
                  you a sign-in code. Ask the administrator to check the email connector.",
             ),
-            Self::DeliveryFailed { .. } => html::error_page(
+            Self::DeliveryFailed { .. } => html::error_page_with(
                 status,
                 "We couldn't send the email",
                 "The email service did not accept the message. Try again in a moment.",
+                Some("/sign-in"),
             ),
-            Self::Internal(_) => html::error_page(
+            Self::Internal(_) => html::error_page_with(
                 status,
                 "Something went wrong",
                 "The identity provider could not complete this step. Please try again.",
+                Some("/sign-in"),
             ),
         }
     }
@@ -224,14 +247,9 @@ mod tests {
         CodeForm {
             email: "ada@example.com".to_owned(),
             wait: 0,
+            attempts_left: None,
+            tab: String::new(),
         }
-    }
-
-    #[test]
-    fn attempts_are_counted_in_plain_english() {
-        assert_eq!(attempts_left(0), "0 attempts left");
-        assert_eq!(attempts_left(1), "1 attempt left");
-        assert_eq!(attempts_left(9), "9 attempts left");
     }
 
     #[tokio::test]
@@ -243,9 +261,26 @@ mod tests {
                 "This sign-in has expired",
             ),
             (
+                ExperienceError::Expired,
+                StatusCode::BAD_REQUEST,
+                "Start again from the app.",
+            ),
+            (
+                ExperienceError::Restarted {
+                    continue_to: "/sign-in/verify",
+                },
+                StatusCode::CONFLICT,
+                "This sign-in was restarted in another tab",
+            ),
+            (
                 ExperienceError::CrossSite(Refusal::Unproven),
                 StatusCode::FORBIDDEN,
                 "Request refused",
+            ),
+            (
+                ExperienceError::Internal("secret detail".to_owned()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "href=\"/sign-in\">Try again</a>",
             ),
             (
                 ExperienceError::WrongCode {
@@ -294,6 +329,11 @@ mod tests {
             let page = body(response).await;
             assert!(page.contains(text), "{name}: {page}");
             assert!(!page.contains("secret detail"), "{name} shows its detail");
+            assert!(!page.contains("only in the browser"), "{name}");
+            assert!(
+                page.matches("role=\"alert\"").count() <= 1,
+                "{name}: {page}"
+            );
         }
     }
 

@@ -1,10 +1,18 @@
 //! The sign-in steps in plain async Rust over `Provider` (no HTTP): find the browser's
 //! interaction, submit an address, send or resend a code, check a code, and finish (find or create
 //! the account, open the provider session, issue the authorization code redirect) or cancel.
-//! A new address creates the account when email sign-up is on and otherwise gets exactly the same
-//! answers as a known one, without mail. Codes go out through the stored email connector; whether
-//! a new code may be sent at all (send limit, resend wait) is the store's decision
-//! (`codes::issue`). Every refusal is an [`ExperienceError`], which renders itself.
+//! A new address creates the account when email sign-up is on; when sign-up is off it gets
+//! Logto's answer (logto-compat.md §9): on the email form, that there is no account with this
+//! address and new accounts can't be created here — no code, no mail. (This tells whether an
+//! address has an account, as Logto does.) `/register` with sign-up off shows the sign-in
+//! screen saying so. Codes go out through the stored email connector; whether a new code may be
+//! sent at all (send limit, resend wait) is the store's decision (`codes::issue`).
+//!
+//! Tabs: one browser has one interaction (its cookie); starting a sign-in in another tab
+//! replaces it. Each form carries its interaction's tab tag ([`Interaction::tab`]), and a post
+//! whose tag is not the live interaction's is refused as [`ExperienceError::Restarted`] before
+//! anything is checked or sent, with a link to the newer sign-in's page.
+//! Every refusal is an [`ExperienceError`], which renders itself.
 
 use super::codes::{self, Issued, Verification};
 use super::error::{ExperienceError, SendForm};
@@ -23,6 +31,56 @@ pub struct Interaction {
     handle: String,
     record: InteractionRecord,
     expires_at: u64,
+}
+
+impl Interaction {
+    /// A tag of this interaction for its forms' hidden `interaction` field: derived from the
+    /// storage handle (itself a hash of the cookie), so it reveals neither.
+    pub fn tab(&self) -> String {
+        random::handle_of(&format!("tab:{}", self.handle))
+            .chars()
+            .take(16)
+            .collect()
+    }
+
+    /// The client the sign-in is for.
+    pub fn client_id(&self) -> &str {
+        &self.record.params.client_id
+    }
+
+    /// The app's `ui_theme`, if it gave one.
+    pub fn theme(&self) -> Option<crate::idp::protocol::records::UiTheme> {
+        self.record.params.ui_theme
+    }
+
+    /// The page this interaction is at: the code page once an address was entered, else its
+    /// first screen.
+    pub fn current_page(&self) -> &'static str {
+        if self.record.email.is_some() {
+            "/sign-in/verify"
+        } else if matches!(
+            self.record.params.first_screen.as_deref(),
+            Some("register" | "identifier:register")
+        ) {
+            "/register"
+        } else {
+            "/sign-in"
+        }
+    }
+}
+
+/// Refuses a post whose tab tag (`posted`, the hidden `interaction` field) is not `interaction`'s:
+/// its tab belongs to an interaction that a newer one replaced. A post without a tag (an older
+/// page) is taken as it is.
+pub fn check_tab(interaction: &Interaction, posted: Option<&str>) -> Result<(), ExperienceError> {
+    match posted {
+        Some(tag) if !tag.is_empty() && tag != interaction.tab() => {
+            Err(ExperienceError::Restarted {
+                continue_to: interaction.current_page(),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The interaction named by `cookie` (the interaction cookie's value), if it is still live.
@@ -125,49 +183,88 @@ pub async fn email_step(
         .clone()
         .or_else(|| record.params.login_hint.clone())
         .unwrap_or_default();
+    // With sign-up off, "Create your account" is the sign-in screen (which says why).
+    let screen = if access.sign_up {
+        screen
+    } else {
+        Screen::SignIn
+    };
     Ok(EmailStep::Form(EmailForm {
         screen,
         email,
         access,
+        tab: interaction.tab(),
     }))
 }
 
 /// What `/sign-in/verify` shows: the code form for the interaction's address.
-pub fn code_step(
+pub async fn code_step(
     provider: &Provider,
     interaction: &Interaction,
 ) -> Result<CodeForm, ExperienceError> {
-    code_form(provider, interaction).ok_or(ExperienceError::NoEmailYet)
+    code_form(provider, interaction).await
 }
 
-/// The code form for the interaction's address, its countdown from the last send.
-fn code_form(provider: &Provider, interaction: &Interaction) -> Option<CodeForm> {
-    let email = interaction.record.email.clone()?;
+/// The code form for the interaction's address: its countdown from the last send, and the
+/// checks left for the current code once one was wrong. No address yet: `NoEmailYet`.
+async fn code_form(
+    provider: &Provider,
+    interaction: &Interaction,
+) -> Result<CodeForm, ExperienceError> {
+    let email = interaction
+        .record
+        .email
+        .clone()
+        .ok_or(ExperienceError::NoEmailYet)?;
     let now = provider.clock.unix_seconds();
     let wait = interaction
         .record
         .last_sent_at
         .map_or(0, |sent| (sent + codes::RESEND_AFTER).saturating_sub(now));
-    Some(CodeForm { email, wait })
+    let attempts_left = provider
+        .store
+        .find_code(&interaction.handle, now)
+        .await?
+        .filter(|code| code.consumed_at.is_none() && code.attempts > 0)
+        .map(|code| codes::MAX_ATTEMPTS.saturating_sub(code.attempts));
+    Ok(CodeForm {
+        email,
+        wait,
+        attempts_left,
+        tab: interaction.tab(),
+    })
 }
 
 /// The email form was posted with `typed`. `Ok`: go to the code page — a code is on its way, or
 /// (the same address again within the resend wait) the earlier code stays valid and nothing is
 /// sent; the code page's countdown then shows the wait.
+/// `screen`: the form it was posted from, which a refusal shows again.
 pub async fn submit_email(
     provider: &Provider,
     mut interaction: Interaction,
     typed: &str,
+    screen: Screen,
 ) -> Result<(), ExperienceError> {
     let access = enabled_access(provider).await?;
+    let screen = if access.sign_up {
+        screen
+    } else {
+        Screen::SignIn
+    };
+    let tab = interaction.tab();
     let form = || EmailForm {
-        screen: Screen::SignIn,
+        screen,
         email: typed.to_owned(),
         access,
+        tab: tab.clone(),
     };
     let Some(email) = users::normalize_email(typed) else {
         return Err(ExperienceError::InvalidEmail(form()));
     };
+    if !access.sign_up && provider.store.find_user_by_email(&email).await?.is_none() {
+        // Logto's answer with sign-up off: no such account. Nothing is issued or sent.
+        return Err(ExperienceError::SignUpClosed(form()));
+    }
     interaction.record.email = Some(email);
     match send_code(provider, &mut interaction, access.sign_up).await? {
         Sent::Delivered => Ok(()),
@@ -189,7 +286,7 @@ pub async fn resend(
 ) -> Result<(), ExperienceError> {
     let access = enabled_access(provider).await?;
     let sent = send_code(provider, &mut interaction, access.sign_up).await?;
-    let mut form = code_form(provider, &interaction).ok_or(ExperienceError::NoEmailYet)?;
+    let mut form = code_form(provider, &interaction).await?;
     match sent {
         Sent::Delivered => Ok(()),
         Sent::TooSoon { wait } => {
@@ -202,7 +299,8 @@ pub async fn resend(
 
 /// How a send went.
 enum Sent {
-    /// A new code went out (or, for an unknown address with sign-up off, seemed to).
+    /// A new code went out (or, for an address without an account whose sign-up was turned off
+    /// after its first code, seemed to).
     Delivered,
     /// Nothing sent: this interaction sent this address a code less than `RESEND_AFTER` seconds
     /// ago (`wait` seconds are left), and that code stays valid. The store's decision.
@@ -279,7 +377,7 @@ pub async fn submit_code(
     interaction: Interaction,
     typed: &str,
 ) -> Result<SignedIn, ExperienceError> {
-    let form = code_form(provider, &interaction).ok_or(ExperienceError::NoEmailYet)?;
+    let form = code_form(provider, &interaction).await?;
     let Some(code) = normalize_code(typed) else {
         return Err(ExperienceError::MalformedCode(form));
     };
@@ -296,7 +394,10 @@ pub async fn submit_code(
         Verification::Verified => finish(provider, interaction, form).await,
         Verification::Wrong { attempts_left } => Err(ExperienceError::WrongCode {
             attempts_left,
-            form,
+            form: CodeForm {
+                attempts_left: Some(attempts_left),
+                ..form
+            },
         }),
         Verification::Expired => Err(ExperienceError::CodeExpired(form)),
         Verification::TooManyAttempts => Err(ExperienceError::TooManyAttempts(form)),
@@ -325,7 +426,7 @@ pub async fn finish(
     let policy = provider.config.admin_policy();
     let may_create = sign_up_enabled(provider).await;
     let Some(user) = users::sign_in(store, &form.email, &policy, may_create, now_ms).await? else {
-        // Unknown address with sign-up off: indistinguishable from a wrong code.
+        // Sign-up was turned off after this address's code was sent.
         return Err(ExperienceError::NoAccount(form));
     };
     let session_id = random::token();

@@ -2,7 +2,11 @@
 //! calls one step of `flow`, and renders the outcome (a page from `pages`, a 303, or the
 //! step's `ExperienceError`). Every form post passes the shared origin policy
 //! (`crate::runtime::origin`) before anything else happens; a refused post gets 403 "Request
-//! refused" and nothing is sent. POSTs that succeed answer 303, so reloads never resubmit.
+//! refused" and nothing is sent. Then its tab tag is checked (`flow::check_tab`): a post from a
+//! tab whose sign-in was restarted in another tab gets 409 with a link to the newer one. POSTs
+//! that succeed answer 303, so reloads never resubmit. Also the provider's stylesheets:
+//! `/static/provider.css` (layout) and `/static/brand.css` (the sign-in experience's colours,
+//! `no-cache`).
 
 use super::error::ExperienceError;
 use super::flow::{self, EmailStep, Interaction, SignedIn};
@@ -13,6 +17,7 @@ use crate::idp::html;
 use crate::idp::protocol::error::OAuthError;
 use crate::idp::protocol::records::SESSION_TTL;
 use crate::idp::setup;
+use crate::idp::sign_in_experience;
 use crate::idp::Provider;
 use crate::runtime::origin;
 use axum::extract::{Form, FromRequestParts, State};
@@ -35,6 +40,7 @@ pub fn routes() -> Router<Provider> {
         .route("/sign-in/resend", post(resend))
         .route("/sign-in/cancel", get(cancel))
         .route("/static/provider.css", get(stylesheet))
+        .route("/static/brand.css", get(brand_stylesheet))
         .route("/static/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
 }
@@ -97,6 +103,10 @@ async fn email_page(
 struct EmailPost {
     #[serde(default)]
     email: String,
+    /// `sign_in` or `register`: the screen the form was on.
+    screen: Option<String>,
+    /// The tab tag of the interaction the form was shown for.
+    interaction: Option<String>,
 }
 
 async fn submit_email(
@@ -104,7 +114,9 @@ async fn submit_email(
     Posted(interaction): Posted,
     Form(form): Form<EmailPost>,
 ) -> Result<Response, ExperienceError> {
-    flow::submit_email(&provider, interaction, &form.email).await?;
+    flow::check_tab(&interaction, form.interaction.as_deref())?;
+    let screen = Screen::parse(form.screen.as_deref());
+    flow::submit_email(&provider, interaction, &form.email, screen).await?;
     Ok(see_other(CODE_PAGE))
 }
 
@@ -113,7 +125,7 @@ async fn code_page(
     headers: HeaderMap,
 ) -> Result<Response, ExperienceError> {
     let interaction = viewed(&provider, &headers).await?;
-    let form = flow::code_step(&provider, &interaction)?;
+    let form = flow::code_step(&provider, &interaction).await?;
     Ok(pages::code_form(StatusCode::OK, &form, None))
 }
 
@@ -121,6 +133,7 @@ async fn code_page(
 struct CodePost {
     #[serde(default)]
     code: String,
+    interaction: Option<String>,
 }
 
 async fn submit_code(
@@ -129,6 +142,7 @@ async fn submit_code(
     Posted(interaction): Posted,
     Form(form): Form<CodePost>,
 ) -> Result<Response, ExperienceError> {
+    flow::check_tab(&interaction, form.interaction.as_deref())?;
     let signed_in = flow::submit_code(&provider, interaction, &form.code).await?;
     // The first administrator's setup link (production), when this browser holds its claim.
     setup::redeem(&provider, &headers, &signed_in.user_id).await?;
@@ -156,10 +170,17 @@ fn back_to_the_client(provider: &Provider, signed_in: &SignedIn) -> Response {
     response
 }
 
+#[derive(Deserialize)]
+struct ResendPost {
+    interaction: Option<String>,
+}
+
 async fn resend(
     State(provider): State<Provider>,
     Posted(interaction): Posted,
+    Form(form): Form<ResendPost>,
 ) -> Result<Response, ExperienceError> {
+    flow::check_tab(&interaction, form.interaction.as_deref())?;
     flow::resend(&provider, interaction).await?;
     Ok(see_other(CODE_PAGE))
 }
@@ -208,6 +229,27 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         html::STYLESHEET,
+    )
+        .into_response()
+}
+
+/// The sign-in experience's colours as the accent colour, read on every request (`no-cache`),
+/// since the CSP (`style-src 'self'`) allows no inline styles. Logto's defaults when the stored
+/// document cannot be read.
+async fn brand_stylesheet(State(provider): State<Provider>) -> Response {
+    let color = match sign_in_experience::load(provider.store.as_ref()).await {
+        Ok(experience) => experience.color(),
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the sign-in experience for its colours");
+            sign_in_experience::SignInExperience::default_experience().color()
+        }
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        html::brand_stylesheet(&color),
     )
         .into_response()
 }

@@ -1,7 +1,12 @@
 //! Management API errors as Logto renders them: a status and a body `{code, message, data?}`,
 //! built in one place from the domain errors. 5xx bodies are generic; the detail is logged.
+//! As a real Logto 1.37.1 (logto-compat.md §9): `connector.invalid_config` has the generic
+//! message and one zod-like issue per bad field in `data.issues`; `connector.invalid_response`
+//! has the mail service's answer as one sentence in `data.message` (and in `message`);
+//! `guard.invalid_input` for bad branding or colours has `data.issues`.
 
 use crate::idp::connectors::ConnectorError;
+use crate::idp::issues;
 use crate::idp::secrets::SecretsError;
 use crate::idp::sign_in_experience::{ExperienceError, LoadError};
 use crate::idp::store::StoreError;
@@ -9,6 +14,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
+
+/// Logto's message for `connector.invalid_config`; the fields are in `data.issues`.
+pub const INVALID_CONFIG: &str = "The connector's config is invalid.";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -95,22 +103,27 @@ impl From<ConnectorError> for ApiError {
     fn from(error: ConnectorError) -> Self {
         let bad_request = |code, message: String| Self::new(StatusCode::BAD_REQUEST, code, message);
         match error {
-            ConnectorError::InvalidConfig(detail) => bad_request(
-                "connector.invalid_config",
-                format!("The connector's config is invalid: {detail}"),
-            ),
+            ConnectorError::InvalidConfig(found) => {
+                bad_request("connector.invalid_config", INVALID_CONFIG.to_owned())
+                    .with_data(Some(issues::data(&found)))
+            }
             ConnectorError::TemplateNotFound(usage) => bad_request(
                 "connector.template_not_found",
                 format!("Unable to find correct template in connector config (usage type {usage}, no Generic template)."),
             ),
-            error @ ConnectorError::InvalidResponse { .. } => {
-                bad_request("connector.invalid_response", error.to_string())
+            // The sentence is also the top-level message, so clients that show `message` show it.
+            ConnectorError::InvalidResponse { message, .. } => {
+                bad_request("connector.invalid_response", message.clone())
+                    .with_data(Some(serde_json::json!({ "message": message })))
             }
-            ConnectorError::UnknownFactory(id) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "connector.not_found_with_connector_id",
-                format!("Can not find connector with given standard connector id `{id}`."),
-            ),
+            ConnectorError::UnknownFactory(id) => {
+                tracing::info!(connector_id = %id, "no connector factory with this id");
+                Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "connector.not_found_with_connector_id",
+                    "Can not find connector with given standard connector id.",
+                )
+            }
             ConnectorError::NotFound(id) => Self::new(
                 StatusCode::NOT_FOUND,
                 "entity.not_exists_with_id",
@@ -146,6 +159,12 @@ impl From<ExperienceError> for ApiError {
     fn from(error: ExperienceError) -> Self {
         match &error {
             ExperienceError::InvalidInput(detail) => Self::invalid_input(detail),
+            ExperienceError::InvalidFields(_) => Self::new(
+                StatusCode::BAD_REQUEST,
+                error.code(),
+                "The request body is invalid.",
+            )
+            .with_data(error.data()),
             _ => Self::new(StatusCode::BAD_REQUEST, error.code(), error.to_string())
                 .with_data(error.data()),
         }

@@ -22,11 +22,21 @@
 //!   `{identifier:"email", verificationCode:false}` turns email-code sign-in off. Password
 //!   settings are stored but this provider signs in with email codes only.
 //!
+//! - `GET /api/.well-known/sign-in-exp` (public, no token; Logto's, which the sign-in pages and
+//!   the app read) → 200, `Cache-Control: no-cache`: the same document (it holds no secrets),
+//!   plus Logto's computed `socialConnectors: []`, `ssoConnectors: []` and `forgotPassword:
+//!   {"email": false, "phone": false}`. The app learns from it whether sign-up is on
+//!   (`signUp.identifiers`) and the branding (`branding`, `color`).
+//! - `branding` and `color` are validated (see `sign_in_experience`); a bad value is 400
+//!   `guard.invalid_input` with `data.issues` (e.g. `[{"path":["branding","logoUrl"],
+//!   "message":"…","code":"invalid_string"}]`) and nothing is stored.
+//!
 //! **Connectors**
 //! - `GET /api/connector-factories` → `[{"id":"aws-ses-mail","target":"aws-ses","type":"Email",
 //!   "platform":null,"name":{"en":…},"description":{"en":…},"isStandard":false,"isDemo":false,
 //!   "secretFields":["accessKeySecret"],"configTemplate":{…}}, {"id":"dev-mailbox",
-//!   "target":"dev-mailbox","type":"Email","isDemo":true,"secretFields":[],…}]`;
+//!   "target":"dev-mailbox","type":"Email","isDemo":true,"secretFields":[],…}]` — the
+//!   dev mailbox only in development (production lists `aws-ses-mail` alone);
 //!   `GET /api/connector-factories/:id` → one of them.
 //! - A connector (every connector response, list or single):
 //!   ```json
@@ -43,17 +53,23 @@
 //! - `GET /api/connectors` → list; `GET /api/connectors/:id` → one, or 404
 //!   `entity.not_exists_with_id`.
 //! - `POST /api/connectors {"connectorId", "config"}` → 200 with the connector. An Email connector
-//!   replaces the existing Email connector. 400 `connector.invalid_config` (message names the
-//!   field, e.g. "The connector's config is invalid: `region` is required", or "Template with
-//!   UsageType (Generic) should be provided!"), 422 `connector.not_found_with_connector_id`,
-//!   400 `connector.secrets_key_missing` when no secrets key is configured (PROD).
+//!   replaces the existing Email connector. 400 `connector.invalid_config` with Logto's message
+//!   "The connector's config is invalid." and one zod-like issue per bad field in `data.issues`
+//!   (`[{"path":["region"],"message":"`region` is required","code":"invalid_type"},
+//!   {"path":["templates",0,"subject"],…}, {"path":["templates"],"message":"Template with
+//!   UsageType (Generic) should be provided!","code":"custom"}]`); 422
+//!   `connector.not_found_with_connector_id` "Can not find connector with given standard
+//!   connector id." for an unknown `connectorId` (also `dev-mailbox` in production); 400
+//!   `connector.secrets_key_missing` when no secrets key is configured (PROD).
 //! - `PATCH /api/connectors/:id {"config"}` → 200; replaces the config, except that an absent,
 //!   `null` or blank `accessKeySecret` keeps the stored secret.
 //! - `DELETE /api/connectors/:id` → 204.
 //! - `POST /api/connectors/:factoryId/test {"email", "config"}` → 204 after sending the Generic
 //!   template with code `000000` through the unsaved config (a blank `accessKeySecret` uses the
-//!   stored connector's of that factory), or 400 `connector.invalid_response` whose message is
-//!   the mail service's `"<AWS error code>: <AWS message>"`, or `connector.invalid_config`.
+//!   stored connector's of that factory), or 400 `connector.invalid_response` whose
+//!   `data.message` (also `message`) is one sentence: "AWS SES refused the message
+//!   (MessageRejected): Email address is not verified…." or "AWS SES could not be reached at
+//!   https://email.us-east-1.amazonaws.com: connection refused.", or `connector.invalid_config`.
 //!
 //! **API resources**: `/api/resources` (list, create, get, update, delete) and
 //! `/api/resources/:id/scopes[/:scopeId]`, Logto's shapes and errors; see `resources.rs`.
@@ -76,9 +92,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// The Management API's resource indicator in every Logto tenant.
 pub const RESOURCE: &str = "https://default.logto.app/api";
 
-/// The `/api` routes, behind the bearer check.
+/// The `/api` routes: the public `/.well-known/sign-in-exp`, and the rest behind the bearer
+/// check.
 pub fn routes(provider: Provider) -> Router<Provider> {
-    Router::new()
+    let authenticated = Router::new()
         .route(
             "/sign-in-exp",
             get(sign_in_exp::get).patch(sign_in_exp::patch),
@@ -119,7 +136,10 @@ pub fn routes(provider: Provider) -> Router<Provider> {
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
-        ))
+        ));
+    Router::new()
+        .route("/.well-known/sign-in-exp", get(sign_in_exp::public))
+        .merge(authenticated)
 }
 
 async fn not_found() -> ApiError {

@@ -1,4 +1,5 @@
-//! The authorization request (OIDC Core §3.1.2.1 with Logto's extra parameters): parsed once
+//! The authorization request (OIDC Core §3.1.2.1 with Logto's extra parameters, and this
+//! app's `ui_theme`, unknown values ignored): parsed once
 //! from the raw query, then checked by small named functions in protocol order. Problems found
 //! before the client and redirect URI are trusted render an error page; later ones are sent back
 //! to the client's redirect URI. Resource indicators (RFC 8707 §2) are checked against the
@@ -6,7 +7,7 @@
 
 use super::error::OAuthError;
 use super::pkce;
-use super::records::AuthorizationParams;
+use super::records::{AuthorizationParams, UiTheme};
 use crate::idp::clients::{ApplicationType, Clients};
 use crate::idp::resources::ResourceRegistry;
 
@@ -145,6 +146,12 @@ pub fn validate(
         login_hint,
         first_screen,
         resources: resource_indicators,
+        // Unknown (or repeated) values are ignored: the pages then follow the system.
+        ui_theme: raw
+            .single("ui_theme")
+            .ok()
+            .flatten()
+            .and_then(UiTheme::parse),
     })
 }
 

@@ -29,6 +29,37 @@ pub struct AuthorizationParams {
     pub login_hint: Option<String>,
     pub first_screen: Option<String>,
     pub resources: Vec<String>,
+    /// The app's `ui_theme` (`light` or `dark`): the sign-in pages follow it; `None` (absent or
+    /// unknown): they follow the system (`prefers-color-scheme`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui_theme: Option<UiTheme>,
+}
+
+/// The colour scheme the app asks the sign-in pages to use (`ui_theme`, this app's own
+/// authorization parameter; Logto has none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UiTheme {
+    Light,
+    Dark,
+}
+
+impl UiTheme {
+    /// `light` or `dark`; anything else is no theme.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "light" => Some(Self::Light),
+            "dark" => Some(Self::Dark),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Light => "light",
+            Self::Dark => "dark",
+        }
+    }
 }
 
 impl AuthorizationParams {

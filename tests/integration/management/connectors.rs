@@ -9,8 +9,20 @@ use leptos_logto::idp::store::memory::MemoryStore;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// A change to a valid config, and what the error message must then say.
-type Case = (Box<dyn Fn(&mut Value)>, &'static str);
+/// A change to a valid config, the issue's path and what its message must then say.
+type Case = (Box<dyn Fn(&mut Value)>, Value, &'static str);
+
+/// The `data.issues` of a Logto `connector.invalid_config` body, after checking its message.
+fn issues_of(error: &Value) -> Vec<Value> {
+    assert_eq!(
+        error["message"], "The connector's config is invalid.",
+        "{error}"
+    );
+    error["data"]["issues"]
+        .as_array()
+        .expect("data.issues")
+        .clone()
+}
 
 const SENDER: &str = "Acme <no-reply@acme.example>";
 
@@ -91,25 +103,36 @@ async fn invalid_ses_configs_are_invalid_config_naming_the_field() {
             Box::new(|c| {
                 c.as_object_mut().unwrap().remove("accessKeyId");
             }),
+            json!(["accessKeyId"]),
             "`accessKeyId` is required",
         ),
         (
             Box::new(|c| {
                 c["accessKeySecret"] = json!("");
             }),
+            json!(["accessKeySecret"]),
             "`accessKeySecret` is required",
         ),
         (
             Box::new(|c| {
                 c.as_object_mut().unwrap().remove("region");
             }),
+            json!(["region"]),
             "`region` is required",
         ),
         (
             Box::new(|c| {
                 c["emailAddress"] = json!("nobody");
             }),
+            json!(["emailAddress"]),
             "`emailAddress`",
+        ),
+        (
+            Box::new(|c| {
+                c["templates"][0]["subject"] = json!("");
+            }),
+            json!(["templates", 0, "subject"]),
+            "`templates[0].subject` is required",
         ),
         (
             Box::new(|c| {
@@ -118,6 +141,7 @@ async fn invalid_ses_configs_are_invalid_config_naming_the_field() {
                     .unwrap()
                     .retain(|t| t["usageType"] != "Generic");
             }),
+            json!(["templates"]),
             "Template with UsageType (Generic) should be provided!",
         ),
         (
@@ -127,10 +151,11 @@ async fn invalid_ses_configs_are_invalid_config_naming_the_field() {
                     .unwrap()
                     .retain(|t| t["usageType"] != "ForgotPassword");
             }),
+            json!(["templates"]),
             "Template with UsageType (ForgotPassword) should be provided!",
         ),
     ];
-    for (change, expected) in cases {
+    for (change, path, expected) in cases {
         let mut config = ses_config("secret", SENDER);
         change(&mut config);
         let body = json!({"connectorId": "aws-ses-mail", "config": config});
@@ -138,24 +163,57 @@ async fn invalid_ses_configs_are_invalid_config_naming_the_field() {
             .admin(Method::POST, "/api/connectors", Some(&body))
             .await;
         let error = reply.error(StatusCode::BAD_REQUEST, "connector.invalid_config");
-        let message = error["message"].as_str().unwrap();
+        let issues = issues_of(&error);
+        assert_eq!(issues.len(), 1, "{error}");
+        assert_eq!(issues[0]["path"], path, "{error}");
+        let message = issues[0]["message"].as_str().unwrap();
         assert!(
             message.contains(expected),
             "{message} should mention {expected}"
         );
+        assert!(issues[0]["code"].as_str().is_some_and(|c| !c.is_empty()));
     }
+
+    // Several bad fields: one issue each, with Logto's key names.
+    let mut config = ses_config("secret", SENDER);
+    config.as_object_mut().unwrap().remove("region");
+    config["templates"][0]["subject"] = json!(3);
+    config["emailAddress"] = json!(false);
+    let body = json!({"connectorId": "aws-ses-mail", "config": config});
+    let error = api
+        .admin(Method::POST, "/api/connectors", Some(&body))
+        .await
+        .error(StatusCode::BAD_REQUEST, "connector.invalid_config");
+    let paths: Vec<Value> = issues_of(&error)
+        .iter()
+        .map(|i| i["path"].clone())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            json!(["region"]),
+            json!(["emailAddress"]),
+            json!(["templates", 0, "subject"])
+        ],
+        "{error}"
+    );
     // Nothing was stored: the dev mailbox is still the connector.
     let connectors = api.connectors().await;
     assert_eq!(connectors.len(), 1);
     assert_eq!(connectors[0]["connectorId"], "dev-mailbox");
 
     let unknown = json!({"connectorId": "smtp", "config": {}});
-    api.admin(Method::POST, "/api/connectors", Some(&unknown))
+    let error = api
+        .admin(Method::POST, "/api/connectors", Some(&unknown))
         .await
         .error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "connector.not_found_with_connector_id",
         );
+    assert_eq!(
+        error["message"],
+        "Can not find connector with given standard connector id."
+    );
 }
 
 #[tokio::test]
@@ -339,10 +397,9 @@ async fn the_test_endpoint_sends_the_generic_template_through_the_dev_mailbox() 
         )
         .await;
     let error = reply.error(StatusCode::BAD_REQUEST, "connector.invalid_config");
-    assert!(error["message"]
-        .as_str()
-        .unwrap()
-        .contains("accessKeySecret"));
+    assert!(issues_of(&error)
+        .iter()
+        .any(|issue| issue["path"] == json!(["accessKeySecret"])));
     let bad_address = json!({"email": "nope", "config": {}});
     api.admin(
         Method::POST,
@@ -373,4 +430,79 @@ async fn without_a_secrets_key_ses_is_refused_with_a_clear_error() {
     );
     // Connectors without secrets still work.
     create(&api, "dev-mailbox", &json!({})).await;
+}
+
+#[tokio::test]
+async fn a_test_send_that_cannot_reach_ses_is_one_sentence_in_data_message() {
+    // A port nothing listens on: connection refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let api = Api::with(
+        Arc::new(MemoryStore::new()),
+        secret_box(),
+        Some(endpoint.clone()),
+    )
+    .await;
+    let body = json!({"email": "a@example.com", "config": ses_config("secret", SENDER)});
+    let reply = api
+        .admin(
+            Method::POST,
+            "/api/connectors/aws-ses-mail/test",
+            Some(&body),
+        )
+        .await;
+    let error = reply.error(StatusCode::BAD_REQUEST, "connector.invalid_response");
+    let sentence = error["data"]["message"].as_str().expect("data.message");
+    assert_eq!(
+        sentence,
+        format!("AWS SES could not be reached at {endpoint}: connection refused."),
+        "{error}"
+    );
+    assert_eq!(error["message"], sentence);
+    for debug in ["DispatchFailure", "ConnectorError", "source:", "{", "Io"] {
+        assert!(!sentence.contains(debug), "{sentence}");
+    }
+}
+
+#[tokio::test]
+async fn the_dev_mailbox_factory_is_listed_only_in_development() {
+    use leptos_logto::config::RunMode;
+    let api = Api::new().await;
+    let ids = |reply: Reply| -> Vec<String> {
+        reply
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let dev = api
+        .admin(Method::GET, "/api/connector-factories", None)
+        .await;
+    assert_eq!(ids(dev), ["aws-ses-mail", "dev-mailbox"]);
+    let prod = Api::in_mode(RunMode::Prod).await;
+    let listed = prod
+        .admin(Method::GET, "/api/connector-factories", None)
+        .await;
+    assert_eq!(ids(listed), ["aws-ses-mail"]);
+    let error = prod
+        .admin(
+            Method::POST,
+            "/api/connectors",
+            Some(&json!({"connectorId": "dev-mailbox", "config": {}})),
+        )
+        .await
+        .error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "connector.not_found_with_connector_id",
+        );
+    assert_eq!(
+        error["message"],
+        "Can not find connector with given standard connector id."
+    );
 }

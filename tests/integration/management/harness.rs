@@ -65,13 +65,34 @@ impl Api {
         Self::with(Arc::new(MemoryStore::new()), secret_box(), None).await
     }
 
+    /// A provider in `mode` (production: no dev mailbox), memory store, the harness key.
+    pub async fn in_mode(mode: leptos_logto::config::RunMode) -> Self {
+        Self::build(Arc::new(MemoryStore::new()), secret_box(), None, mode).await
+    }
+
     pub async fn with(
         store: SharedStore,
         secrets: SecretBox,
         ses_endpoint_url: Option<String>,
     ) -> Self {
+        Self::build(
+            store,
+            secrets,
+            ses_endpoint_url,
+            leptos_logto::config::RunMode::Dev,
+        )
+        .await
+    }
+
+    async fn build(
+        store: SharedStore,
+        secrets: SecretBox,
+        ses_endpoint_url: Option<String>,
+        mode: leptos_logto::config::RunMode,
+    ) -> Self {
         let clock = Arc::new(ManualClock::at(START));
         let provider = ProviderFixture::at(BASE)
+            .mode(mode)
             .store(store.clone())
             .clock(clock.clone())
             .secrets(secrets)

@@ -3,6 +3,7 @@
 //! following the settings.
 
 mod auth;
+mod branding;
 mod connectors;
 pub mod harness;
 mod resources;

@@ -5,6 +5,7 @@ mod forms;
 mod harness;
 mod interop;
 mod oidc;
+mod pages;
 mod postgres;
 mod production;
 mod races;

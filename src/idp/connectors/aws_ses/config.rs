@@ -1,6 +1,7 @@
 //! The AWS SES connector's config, exactly Logto's (`@logto/connector-aws-ses`): field names,
 //! the four required templates and their error message, and template selection and `{{code}}`
-//! substitution. Pure functions, no I/O.
+//! substitution. Pure functions, no I/O. Every bad field is reported (an [`Issue`] each, with
+//! Logto's key names in its path, e.g. `["templates", 0, "subject"]`), not only the first.
 //!
 //! Credentials: Logto's config always carries `accessKeyId` and `accessKeySecret`, and
 //! [`SesConfig::parse`] (every config that comes through the Management API) requires both. Only
@@ -9,9 +10,10 @@
 //! `registry`), so no API client can ask for the default chain.
 
 use crate::idp::connectors::{ConnectorError, UsageType};
+use crate::idp::issues::{code, Issue};
 use crate::secret::Secret;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 /// The one secret field: write-only, sealed at rest, never returned.
 pub const SECRET_FIELD: &str = "accessKeySecret";
@@ -52,33 +54,60 @@ pub struct Template {
     pub content: String,
 }
 
-fn invalid(message: impl Into<String>) -> ConnectorError {
-    ConnectorError::InvalidConfig(message.into())
+/// The issue of one top-level config field.
+fn issue_at(key: &str, code: &'static str, message: impl Into<String>) -> Issue {
+    Issue::at(key, code, message)
 }
 
-/// Typed reads of a config object's fields, with messages naming the field.
-struct Fields<'c>(&'c Map<String, Value>);
+/// Typed reads of a config object's fields; each problem is noted in `found`, naming the field.
+struct Fields<'c> {
+    object: &'c Map<String, Value>,
+    found: Vec<Issue>,
+}
 
 impl Fields<'_> {
     /// A string that may be absent, `null` or blank (all meaning "not set").
-    fn optional(&self, key: &str) -> Result<Option<String>, ConnectorError> {
-        match self.0.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text.trim().to_owned())),
-            Some(_) => Err(invalid(format!("`{key}` must be a string"))),
+    fn optional(&mut self, key: &str) -> Option<String> {
+        match self.object.get(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) if text.trim().is_empty() => None,
+            Some(Value::String(text)) => Some(text.trim().to_owned()),
+            Some(_) => {
+                self.found.push(issue_at(
+                    key,
+                    code::INVALID_TYPE,
+                    format!("`{key}` must be a string"),
+                ));
+                None
+            }
         }
     }
 
-    fn required(&self, key: &str) -> Result<String, ConnectorError> {
-        self.optional(key)?
-            .ok_or_else(|| invalid(format!("`{key}` is required")))
+    fn required(&mut self, key: &str) -> Option<String> {
+        let wrong_type = self
+            .object
+            .get(key)
+            .is_some_and(|value| !value.is_null() && !value.is_string());
+        let value = self.optional(key);
+        if value.is_none() && !wrong_type {
+            self.missing(key);
+        }
+        value
+    }
+
+    fn missing(&mut self, key: &str) {
+        self.found.push(issue_at(
+            key,
+            code::INVALID_TYPE,
+            format!("`{key}` is required"),
+        ));
     }
 }
 
 impl SesConfig {
     /// Validates a config as Logto's guard does (plus format checks on region and addresses):
-    /// `accessKeyId` and `accessKeySecret` are required.
+    /// `accessKeyId` and `accessKeySecret` are required. Every bad field is reported, one
+    /// [`Issue`] each.
     pub fn parse(config: &Value) -> Result<Self, ConnectorError> {
         Self::parse_with(config, false)
     }
@@ -90,64 +119,82 @@ impl SesConfig {
     }
 
     fn parse_with(config: &Value, default_chain: bool) -> Result<Self, ConnectorError> {
-        let object = config
-            .as_object()
-            .ok_or_else(|| invalid("the config must be a JSON object"))?;
-        let fields = Fields(object);
+        let object = config.as_object().ok_or_else(|| {
+            ConnectorError::InvalidConfig(vec![Issue::new(
+                Vec::new(),
+                code::INVALID_TYPE,
+                "the config must be a JSON object",
+            )])
+        })?;
+        let mut fields = Fields {
+            object,
+            found: Vec::new(),
+        };
         let access_key_secret = match object.get(SECRET_FIELD) {
             Some(Value::String(secret)) if !secret.trim().is_empty() => {
                 Some(Secret::new(secret.trim()))
             }
             Some(Value::String(_)) | Some(Value::Null) | None => None,
-            Some(_) => return Err(invalid(format!("`{SECRET_FIELD}` must be a string"))),
+            Some(_) => {
+                fields.found.push(issue_at(
+                    SECRET_FIELD,
+                    code::INVALID_TYPE,
+                    format!("`{SECRET_FIELD}` must be a string"),
+                ));
+                None
+            }
         };
-        let access_key_id = fields.optional("accessKeyId")?;
+        let secret_wrong_type = object
+            .get(SECRET_FIELD)
+            .is_some_and(|value| !value.is_null() && !value.is_string());
+        let access_key_id = fields.optional("accessKeyId");
         let credentials = match (access_key_id, access_key_secret) {
-            (Some(access_key_id), Some(access_key_secret)) => Credentials::Static {
+            (Some(access_key_id), Some(access_key_secret)) => Some(Credentials::Static {
                 access_key_id,
                 access_key_secret,
-            },
-            (None, None) if default_chain => Credentials::DefaultChain,
-            (_, None) => return Err(invalid(format!("`{SECRET_FIELD}` is required"))),
-            (None, Some(_)) => return Err(invalid("`accessKeyId` is required")),
-        };
-        let parsed = Self {
-            credentials,
-            region: fields.required("region")?,
-            email_address: fields.optional("emailAddress")?,
-            email_address_identity_arn: fields.optional("emailAddressIdentityArn")?,
-            feedback_forwarding_email_address: fields.optional("feedbackForwardingEmailAddress")?,
-            feedback_forwarding_email_address_identity_arn: fields
-                .optional("feedbackForwardingEmailAddressIdentityArn")?,
-            configuration_set_name: fields.optional("configurationSetName")?,
-            templates: parse_templates(object.get("templates"))?,
-        };
-        parsed.check_formats()?;
-        Ok(parsed)
-    }
-
-    fn check_formats(&self) -> Result<(), ConnectorError> {
-        if !plausible_region(&self.region) {
-            return Err(invalid(
-                "`region` must be an AWS region name such as us-east-1",
-            ));
-        }
-        if let Some(sender) = &self.email_address {
-            if sender_address(sender).is_none() {
-                return Err(invalid(
-                    "`emailAddress` must be an address such as no-reply@example.com or \
-                     Example <no-reply@example.com>",
-                ));
+            }),
+            (None, None) if default_chain && !secret_wrong_type => Some(Credentials::DefaultChain),
+            (id, secret) => {
+                let id_wrong_type = object
+                    .get("accessKeyId")
+                    .is_some_and(|value| !value.is_null() && !value.is_string());
+                if id.is_none() && !id_wrong_type {
+                    fields.missing("accessKeyId");
+                }
+                if secret.is_none() && !secret_wrong_type {
+                    fields.missing(SECRET_FIELD);
+                }
+                None
             }
+        };
+        let region = fields.required("region");
+        let email_address = fields.optional("emailAddress");
+        let email_address_identity_arn = fields.optional("emailAddressIdentityArn");
+        let feedback_forwarding_email_address = fields.optional("feedbackForwardingEmailAddress");
+        let feedback_forwarding_email_address_identity_arn =
+            fields.optional("feedbackForwardingEmailAddressIdentityArn");
+        let configuration_set_name = fields.optional("configurationSetName");
+        let templates = parse_templates(object.get("templates"), &mut fields.found);
+        let mut found = fields.found;
+        check_formats(
+            region.as_deref(),
+            email_address.as_deref(),
+            feedback_forwarding_email_address.as_deref(),
+            &mut found,
+        );
+        match (credentials, region) {
+            (Some(credentials), Some(region)) if found.is_empty() => Ok(Self {
+                credentials,
+                region,
+                email_address,
+                email_address_identity_arn,
+                feedback_forwarding_email_address,
+                feedback_forwarding_email_address_identity_arn,
+                configuration_set_name,
+                templates,
+            }),
+            _ => Err(ConnectorError::InvalidConfig(found)),
         }
-        if let Some(address) = &self.feedback_forwarding_email_address {
-            if sender_address(address).is_none() {
-                return Err(invalid(
-                    "`feedbackForwardingEmailAddress` must be an email address",
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// The config as stored and shown: every set field except the secret (and no `accessKeyId`
@@ -182,26 +229,78 @@ impl SesConfig {
     }
 }
 
-fn parse_templates(value: Option<&Value>) -> Result<Vec<Template>, ConnectorError> {
+/// The region's and the addresses' forms.
+fn check_formats(
+    region: Option<&str>,
+    sender: Option<&str>,
+    feedback: Option<&str>,
+    found: &mut Vec<Issue>,
+) {
+    if region.is_some_and(|region| !plausible_region(region)) {
+        found.push(issue_at(
+            "region",
+            code::INVALID_STRING,
+            "`region` must be an AWS region name such as us-east-1",
+        ));
+    }
+    if sender.is_some_and(|sender| sender_address(sender).is_none()) {
+        found.push(issue_at(
+            "emailAddress",
+            code::INVALID_STRING,
+            "`emailAddress` must be an address such as no-reply@example.com or \
+             Example <no-reply@example.com>",
+        ));
+    }
+    if feedback.is_some_and(|address| sender_address(address).is_none()) {
+        found.push(issue_at(
+            "feedbackForwardingEmailAddress",
+            code::INVALID_STRING,
+            "`feedbackForwardingEmailAddress` must be an email address",
+        ));
+    }
+}
+
+fn parse_templates(value: Option<&Value>, found: &mut Vec<Issue>) -> Vec<Template> {
     let list = match value {
         Some(Value::Array(list)) => list,
-        None | Some(Value::Null) => return Err(invalid("`templates` is required")),
-        Some(_) => return Err(invalid("`templates` must be a list")),
+        None | Some(Value::Null) => {
+            found.push(issue_at(
+                "templates",
+                code::INVALID_TYPE,
+                "`templates` is required",
+            ));
+            return Vec::new();
+        }
+        Some(_) => {
+            found.push(issue_at(
+                "templates",
+                code::INVALID_TYPE,
+                "`templates` must be a list",
+            ));
+            return Vec::new();
+        }
     };
-    let templates = list
+    let before = found.len();
+    let templates: Vec<Template> = list
         .iter()
         .enumerate()
-        .map(|(index, item)| parse_template(index, item))
-        .collect::<Result<Vec<_>, _>>()?;
-    for usage in UsageType::REQUIRED {
-        if !templates.iter().any(|t| t.usage_type == usage.as_str()) {
-            return Err(invalid(format!(
-                "Template with UsageType ({}) should be provided!",
-                usage.as_str()
-            )));
+        .filter_map(|(index, item)| parse_template(index, item, found))
+        .collect();
+    if found.len() == before {
+        for usage in UsageType::REQUIRED {
+            if !templates.iter().any(|t| t.usage_type == usage.as_str()) {
+                found.push(issue_at(
+                    "templates",
+                    code::CUSTOM,
+                    format!(
+                        "Template with UsageType ({}) should be provided!",
+                        usage.as_str()
+                    ),
+                ));
+            }
         }
     }
-    Ok(templates)
+    templates
 }
 
 /// The templates of a connector made from the settings (and the factory's config template): one
@@ -222,23 +321,38 @@ pub fn default_templates() -> Vec<Template> {
     .collect()
 }
 
-fn parse_template(index: usize, item: &Value) -> Result<Template, ConnectorError> {
-    let object = item
-        .as_object()
-        .ok_or_else(|| invalid(format!("`templates[{index}]` must be an object")))?;
-    let text = |key: &str| match object.get(key) {
-        Some(Value::String(text)) if !text.trim().is_empty() => Ok(text.clone()),
-        Some(Value::String(_)) | Some(Value::Null) | None => {
-            Err(invalid(format!("`templates[{index}].{key}` is required")))
-        }
-        Some(_) => Err(invalid(format!(
-            "`templates[{index}].{key}` must be a string"
-        ))),
+fn parse_template(index: usize, item: &Value, found: &mut Vec<Issue>) -> Option<Template> {
+    let Some(object) = item.as_object() else {
+        found.push(Issue::new(
+            vec![json!("templates"), json!(index)],
+            code::INVALID_TYPE,
+            format!("`templates[{index}]` must be an object"),
+        ));
+        return None;
     };
-    Ok(Template {
-        usage_type: text("usageType")?.trim().to_owned(),
-        subject: text("subject")?,
-        content: text("content")?,
+    let mut text = |key: &str| match object.get(key) {
+        Some(Value::String(text)) if !text.trim().is_empty() => Some(text.clone()),
+        other => {
+            let message = if matches!(other, Some(Value::String(_)) | Some(Value::Null) | None) {
+                format!("`templates[{index}].{key}` is required")
+            } else {
+                format!("`templates[{index}].{key}` must be a string")
+            };
+            found.push(Issue::new(
+                vec![json!("templates"), json!(index), json!(key)],
+                code::INVALID_TYPE,
+                message,
+            ));
+            None
+        }
+    };
+    let usage_type = text("usageType");
+    let subject = text("subject");
+    let content = text("content");
+    Some(Template {
+        usage_type: usage_type?.trim().to_owned(),
+        subject: subject?,
+        content: content?,
     })
 }
 
@@ -312,7 +426,7 @@ mod tests {
 
     fn error_of(config: &Value) -> String {
         match SesConfig::parse(config) {
-            Err(ConnectorError::InvalidConfig(message)) => message,
+            Err(ConnectorError::InvalidConfig(found)) => crate::idp::issues::summary(&found),
             other => panic!("expected invalid_config, got {other:?}"),
         }
     }
@@ -356,7 +470,10 @@ mod tests {
         let mut keyless = valid();
         keyless.as_object_mut().unwrap().remove("accessKeyId");
         keyless.as_object_mut().unwrap().remove("accessKeySecret");
-        assert_eq!(error_of(&keyless), "`accessKeySecret` is required");
+        assert_eq!(
+            error_of(&keyless),
+            "`accessKeyId` is required; `accessKeySecret` is required"
+        );
         let config = SesConfig::parse_for_default_chain(&keyless).unwrap();
         assert!(matches!(config.credentials, Credentials::DefaultChain));
         assert!(config.public_json().get("accessKeyId").is_none());
@@ -368,7 +485,7 @@ mod tests {
         other_half.as_object_mut().unwrap().remove("accessKeyId");
         assert_eq!(
             match SesConfig::parse_for_default_chain(&other_half) {
-                Err(ConnectorError::InvalidConfig(message)) => message,
+                Err(ConnectorError::InvalidConfig(found)) => crate::idp::issues::summary(&found),
                 other => panic!("{other:?}"),
             },
             "`accessKeyId` is required"
@@ -409,6 +526,30 @@ mod tests {
             error_of(&empty_subject),
             "`templates[1].subject` is required"
         );
+    }
+
+    #[test]
+    fn every_bad_field_is_an_issue_with_logtos_path() {
+        let mut config = valid();
+        config["region"] = json!("not a region!");
+        config["templates"][0]["subject"] = json!("");
+        config["templates"][2]["content"] = json!(7);
+        config.as_object_mut().unwrap().remove("accessKeySecret");
+        let Err(ConnectorError::InvalidConfig(found)) = SesConfig::parse(&config) else {
+            panic!("accepted");
+        };
+        let paths: Vec<Value> = found.iter().map(|issue| json!(issue.path)).collect();
+        assert_eq!(
+            paths,
+            [
+                json!(["accessKeySecret"]),
+                json!(["templates", 0, "subject"]),
+                json!(["templates", 2, "content"]),
+                json!(["region"]),
+            ]
+        );
+        assert_eq!(found[2].message, "`templates[2].content` must be a string");
+        assert_eq!(found[3].code, "invalid_string");
     }
 
     #[test]

@@ -11,8 +11,12 @@
 //! cache (and role refreshes) carries over from one message to the next.
 //! The standard endpoint overrides `AWS_ENDPOINT_URL_SESV2` and `AWS_ENDPOINT_URL` are honoured
 //! (that is how tests and local SES stand-ins are reached); an explicit `endpoint_url` given to
-//! [`SesConnector::new`] wins over them. AWS refusals become
-//! [`ConnectorError::InvalidResponse`] carrying AWS's error code and message.
+//! [`SesConnector::new`] wins over them. Every SDK failure becomes
+//! [`ConnectorError::InvalidResponse`] with one human sentence: AWS's refusal with its error code
+//! and message ("AWS SES refused the message (MessageRejected): Email address is not verified…"),
+//! or why AWS could not be reached ("AWS SES could not be reached at https://…: connection
+//! refused."), a timeout, an unreadable answer, a request that could not be built — never the
+//! SDK's `Debug` form.
 
 pub mod config;
 
@@ -22,7 +26,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_sesv2::config::{Credentials, Region};
-use aws_sdk_sesv2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 pub use config::SesConfig;
 use config::{render, select_template};
@@ -162,8 +166,9 @@ impl EmailConnector for SesConnector {
             &render(&template.content, &message.code),
         )?;
         let sender = self.config.email_address.clone().ok_or_else(|| {
-            ConnectorError::InvalidConfig(
-                "`emailAddress` (the sender) is required to send email".to_owned(),
+            ConnectorError::invalid_config(
+                &["emailAddress"],
+                "`emailAddress` (the sender) is required to send email",
             )
         })?;
         let config = &self.config;
@@ -184,24 +189,77 @@ impl EmailConnector for SesConnector {
             .send()
             .await
             .map(|_| ())
-            .map_err(|error| refused(&error))
+            .map_err(|error| {
+                refused(
+                    &error,
+                    &endpoint_for_messages(self.endpoint_url.as_deref(), &config.region),
+                )
+            })
     }
 }
 
-/// AWS's error code and message; from the raw body when the SDK could not parse it (some
-/// stand-ins answer signature errors in the XML shape of the query protocol).
-fn refused<E>(error: &SdkError<E, aws_sdk_sesv2::config::http::HttpResponse>) -> ConnectorError
+/// Where the SDK sends the request, for messages: the explicit override, the standard
+/// environment overrides, else AWS's regional endpoint.
+fn endpoint_for_messages(explicit: Option<&str>, region: &str) -> String {
+    explicit
+        .map(str::to_owned)
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_SESV2").ok())
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .filter(|url| !url.trim().is_empty())
+        .unwrap_or_else(|| format!("https://email.{region}.amazonaws.com"))
+}
+
+/// One sentence for each kind of SDK failure (never the SDK's `Debug` form): AWS's refusal with
+/// its error code and message, from the raw body when the SDK could not parse it (some
+/// stand-ins answer signature errors in the XML shape of the query protocol); or why AWS could
+/// not be reached at `endpoint`.
+fn refused<E>(
+    error: &SdkError<E, aws_sdk_sesv2::config::http::HttpResponse>,
+    endpoint: &str,
+) -> ConnectorError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let SdkError::ServiceError(context) = error else {
-        return ConnectorError::InvalidResponse {
-            code: None,
-            message: format!(
-                "AWS SES could not be reached: {}",
-                DisplayErrorContext(error)
-            ),
-        };
+    let unreachable = |message: String| ConnectorError::InvalidResponse {
+        code: None,
+        message,
+    };
+    let context = match error {
+        SdkError::ServiceError(context) => context,
+        SdkError::TimeoutError(_) => {
+            return unreachable(format!(
+                "AWS SES did not answer in time at {endpoint} (waited {} s).",
+                OPERATION_TIMEOUT.as_secs()
+            ))
+        }
+        SdkError::DispatchFailure(failure) => {
+            let reason = match failure.as_connector_error() {
+                Some(connector) if connector.is_timeout() => "the connection timed out".to_owned(),
+                Some(connector) => io_reason(connector),
+                None => root_cause(error),
+            };
+            return unreachable(format!(
+                "AWS SES could not be reached at {endpoint}: {reason}."
+            ));
+        }
+        SdkError::ResponseError(response) => {
+            return unreachable(format!(
+                "AWS SES at {endpoint} sent an answer that could not be read (HTTP {}).",
+                response.raw().status().as_u16()
+            ))
+        }
+        SdkError::ConstructionFailure(_) => {
+            return unreachable(format!(
+                "The AWS SES request could not be prepared: {}.",
+                root_cause(error)
+            ))
+        }
+        _ => {
+            return unreachable(format!(
+                "AWS SES could not be used at {endpoint}: {}.",
+                root_cause(error)
+            ))
+        }
     };
     let raw = context.raw();
     let body = raw
@@ -214,13 +272,74 @@ where
         .code()
         .map(str::to_owned)
         .or_else(|| xml_element(&body, "Code"));
-    let message = context
+    let aws_message = context
         .err()
         .message()
         .map(str::to_owned)
-        .or_else(|| xml_element(&body, "Message"))
-        .unwrap_or_else(|| format!("AWS SES answered HTTP {}", raw.status().as_u16()));
-    ConnectorError::InvalidResponse { code, message }
+        .or_else(|| xml_element(&body, "Message"));
+    ConnectorError::InvalidResponse {
+        message: refusal_sentence(
+            code.as_deref(),
+            aws_message.as_deref(),
+            raw.status().as_u16(),
+        ),
+        code,
+    }
+}
+
+/// "AWS SES refused the message (MessageRejected): Email address is not verified…."
+fn refusal_sentence(code: Option<&str>, message: Option<&str>, status: u16) -> String {
+    let what = match code {
+        Some("MessageRejected" | "MailFromDomainNotVerifiedException") | None => "the message",
+        Some(_) => "the request",
+    };
+    let code = code.map_or_else(String::new, |code| format!(" ({code})"));
+    let detail = match message.map(str::trim).filter(|m| !m.is_empty()) {
+        Some(message) => message.trim_end_matches('.').to_owned(),
+        None => format!("it answered HTTP {status}"),
+    };
+    format!("AWS SES refused {what}{code}: {detail}.")
+}
+
+/// Why a connection failed, from the I/O error in the chain ("connection refused").
+fn io_reason(connector: &aws_sdk_sesv2::error::ConnectorError) -> String {
+    use std::error::Error as _;
+    let mut source = connector.source();
+    while let Some(error) = source {
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+                std::io::ErrorKind::ConnectionReset => "the connection was reset".to_owned(),
+                std::io::ErrorKind::ConnectionAborted => "the connection was aborted".to_owned(),
+                std::io::ErrorKind::TimedOut => "the connection timed out".to_owned(),
+                _ => plain(&io.to_string()),
+            };
+        }
+        source = error.source();
+    }
+    root_cause(connector)
+}
+
+/// The innermost error's message, without the OS error number.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost = error;
+    while let Some(next) = innermost.source() {
+        innermost = next;
+    }
+    plain(&innermost.to_string())
+}
+
+fn plain(message: &str) -> String {
+    let message = match message.find(" (os error") {
+        Some(at) => &message[..at],
+        None => message,
+    };
+    let message = message.trim().trim_end_matches('.');
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => "unknown error".to_owned(),
+    }
 }
 
 /// The text of the first `<name>…</name>` in `body`.
@@ -246,6 +365,71 @@ mod tests {
         assert_eq!(html.data(), "<p>Grüße</p>");
         assert_eq!(html.charset(), Some("UTF-8"));
         assert!(simple.body().unwrap().text().is_none());
+    }
+
+    type SendError = SdkError<
+        aws_sdk_sesv2::operation::send_email::SendEmailError,
+        aws_sdk_sesv2::config::http::HttpResponse,
+    >;
+
+    fn message_of(error: &SendError) -> String {
+        match refused(error, "http://127.0.0.1:9") {
+            ConnectorError::InvalidResponse { message, .. } => message,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn sdk_failures_are_one_sentence_each() {
+        use aws_sdk_sesv2::error::ConnectorError as Dispatch;
+        let refused_io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let dispatch = SendError::dispatch_failure(Dispatch::io(Box::new(refused_io)));
+        assert_eq!(
+            message_of(&dispatch),
+            "AWS SES could not be reached at http://127.0.0.1:9: connection refused."
+        );
+        let timeout = SendError::dispatch_failure(Dispatch::timeout("slow".into()));
+        assert_eq!(
+            message_of(&timeout),
+            "AWS SES could not be reached at http://127.0.0.1:9: the connection timed out."
+        );
+        let operation = SendError::timeout_error("operation timeout");
+        assert_eq!(
+            message_of(&operation),
+            "AWS SES did not answer in time at http://127.0.0.1:9 (waited 20 s)."
+        );
+        let construction = SendError::construction_failure("No credentials in the chain.");
+        assert_eq!(
+            message_of(&construction),
+            "The AWS SES request could not be prepared: no credentials in the chain."
+        );
+        for error in [dispatch, timeout, operation, construction] {
+            let message = message_of(&error);
+            assert!(
+                !message.contains('{') && !message.contains("Error {"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_name_the_code_and_keep_awss_message() {
+        assert_eq!(
+            refusal_sentence(
+                Some("MessageRejected"),
+                Some("Email address is not verified. The following identities failed the check in region US-EAST-1: a@b.example"),
+                400
+            ),
+            "AWS SES refused the message (MessageRejected): Email address is not verified. The following identities failed the check in region US-EAST-1: a@b.example."
+        );
+        assert_eq!(
+            refusal_sentence(Some("AccessDeniedException"), Some("Not allowed."), 403),
+            "AWS SES refused the request (AccessDeniedException): Not allowed."
+        );
+        assert_eq!(
+            refusal_sentence(None, None, 500),
+            "AWS SES refused the message: it answered HTTP 500."
+        );
     }
 
     #[test]
