@@ -35,7 +35,7 @@ impl Services {
     ) -> Result<Arc<Self>, AuthError> {
         Ok(Arc::new(Self {
             settings: settings::management_client(settings, Arc::clone(&clock))
-                .map(|client| SettingsService::new(client, settings)),
+                .map(|client| SettingsService::new(client, settings::secret_storage(settings))),
             auth: AuthService::new(settings, clock, grants)?,
         }))
     }

@@ -54,6 +54,16 @@ pub fn management_client(settings: &Settings, clock: SharedClock) -> Option<Mana
     }
 }
 
+/// How the configured provider keeps secrets: the embedded one (no Logto endpoint) encrypts
+/// them; Logto stores them as given.
+pub fn secret_storage(settings: &Settings) -> SecretStorage {
+    if settings.logto.endpoint.is_none() {
+        SecretStorage::Encrypted
+    } else {
+        SecretStorage::PlainText
+    }
+}
+
 /// A Management API failure as server functions report it (logged here with its detail).
 pub fn app_error(error: &ApiError) -> AppError {
     tracing::error!(%error, "Management API failure");
@@ -78,16 +88,11 @@ pub struct EmailSubmission<'a> {
 }
 
 impl SettingsService {
-    /// `settings` tells which provider this is (the embedded one when no Logto endpoint is set),
-    /// and so how it keeps secrets.
-    pub fn new(client: ManagementClient, settings: &Settings) -> Self {
+    /// `secret_storage`: how the provider keeps connector secrets ([`secret_storage`]).
+    pub fn new(client: ManagementClient, secret_storage: SecretStorage) -> Self {
         Self {
             client,
-            secret_storage: if settings.logto.endpoint.is_none() {
-                SecretStorage::Encrypted
-            } else {
-                SecretStorage::PlainText
-            },
+            secret_storage,
             ses: SesChecker::new(None),
         }
     }

@@ -252,3 +252,4 @@ async fn the_ses_secret_is_in_no_response_log_or_database_file_and_still_works()
 }
 
 mod check;
+mod settings;
