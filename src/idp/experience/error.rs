@@ -45,9 +45,6 @@ pub enum ExperienceError {
     NoEmailYet,
     #[error("not a plausible email address")]
     InvalidEmail(EmailForm),
-    /// An address without an account while sign-up is off (Logto's answer): no code, no mail.
-    #[error("no account for this address and sign-up is off")]
-    SignUpClosed(EmailForm),
     /// The recipient had the maximum number of codes in the send window.
     #[error("send limit reached for this address")]
     RateLimited(SendForm),
@@ -91,7 +88,6 @@ impl ExperienceError {
         match self {
             Self::Expired
             | Self::InvalidEmail(_)
-            | Self::SignUpClosed(_)
             | Self::MalformedCode(_)
             | Self::WrongCode { .. }
             | Self::NoAccount(_)
@@ -149,9 +145,6 @@ impl IntoResponse for ExperienceError {
                     "Enter a valid email address, like name@example.com.",
                 )),
             ),
-            Self::SignUpClosed(form) => {
-                pages::email_form(status, &form, Some(Problem::Field(NO_ACCOUNT)))
-            }
             Self::RateLimited(SendForm::Email(form)) => {
                 pages::email_form(status, &form, Some(Problem::Step(TOO_MANY_CODES)))
             }
@@ -249,6 +242,7 @@ mod tests {
             wait: 0,
             attempts_left: None,
             tab: String::new(),
+            sign_up_closed: false,
         }
     }
 

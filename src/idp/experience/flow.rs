@@ -1,10 +1,11 @@
 //! The sign-in steps in plain async Rust over `Provider` (no HTTP): find the browser's
 //! interaction, submit an address, send or resend a code, check a code, and finish (find or create
 //! the account, open the provider session, issue the authorization code redirect) or cancel.
-//! A new address creates the account when email sign-up is on; when sign-up is off it gets
-//! Logto's answer (logto-compat.md §9): on the email form, that there is no account with this
-//! address and new accounts can't be created here — no code, no mail. (This tells whether an
-//! address has an account, as Logto does.) `/register` with sign-up off shows the sign-in
+//! A new address creates the account when email sign-up is on. When sign-up is off, an unknown
+//! address gets exactly the answers a known one gets (status, page, timing: security.md, as
+//! Logto does, logto-compat.md §8) but no mail; the code page then says, for every address alike,
+//! that only an existing account gets a code and new accounts can't be created here.
+//! `/register` with sign-up off shows the sign-in
 //! screen saying so. Codes go out through the stored email connector; whether a new code may be
 //! sent at all (send limit, resend wait) is the store's decision (`codes::issue`).
 //!
@@ -232,6 +233,7 @@ async fn code_form(
         wait,
         attempts_left,
         tab: interaction.tab(),
+        sign_up_closed: !sign_up_enabled(provider).await,
     })
 }
 
@@ -261,10 +263,6 @@ pub async fn submit_email(
     let Some(email) = users::normalize_email(typed) else {
         return Err(ExperienceError::InvalidEmail(form()));
     };
-    if !access.sign_up && provider.store.find_user_by_email(&email).await?.is_none() {
-        // Logto's answer with sign-up off: no such account. Nothing is issued or sent.
-        return Err(ExperienceError::SignUpClosed(form()));
-    }
     interaction.record.email = Some(email);
     match send_code(provider, &mut interaction, access.sign_up).await? {
         Sent::Delivered => Ok(()),

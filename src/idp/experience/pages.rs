@@ -82,6 +82,9 @@ pub struct CodeForm {
     pub attempts_left: Option<u32>,
     /// The interaction's tab tag (the hidden `interaction` field).
     pub tab: String,
+    /// Sign-up is off: the page cannot promise a code (only an existing account gets one), and
+    /// says so in the same words for every address.
+    pub sign_up_closed: bool,
 }
 
 /// What went wrong, and where it is shown.
@@ -241,8 +244,18 @@ pub fn code_form(status: StatusCode, form: &CodeForm, problem: Option<Problem>) 
     }
     let body = html! {
         h1 { "Enter your code" }
-        p {
-            "We sent a 6-digit code to " strong { (Text(&form.email)) } ". It expires in 10 minutes."
+        @if form.sign_up_closed {
+            p {
+                "If " strong { (Text(&form.email)) } " has an account here, we sent it a 6-digit code. "
+                "It expires in 10 minutes."
+            }
+            p class="hint" id="no-new-accounts" {
+                "New accounts can't be created here right now. No code? Check the address, or ask an administrator for access."
+            }
+        } @else {
+            p {
+                "We sent a 6-digit code to " strong { (Text(&form.email)) } ". It expires in 10 minutes."
+            }
         }
         (alert(Problem::step(problem)))
         form method="post" action="/sign-in/verify" novalidate {
@@ -424,6 +437,7 @@ mod tests {
             wait: 42,
             attempts_left: Some(1),
             tab: "t".to_owned(),
+            sign_up_closed: false,
         };
         let page = code_form(StatusCode::OK, &form, None);
         assert!(page
@@ -450,6 +464,7 @@ mod tests {
             wait: 0,
             attempts_left: None,
             tab: "t".to_owned(),
+            sign_up_closed: false,
         };
         let page = body(code_form(
             StatusCode::BAD_REQUEST,
