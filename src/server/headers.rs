@@ -3,14 +3,18 @@
 //! a strict referrer policy, and HSTS when the app is served over https.
 
 use crate::config::{RunMode, Settings};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::Router;
 use http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
+use http::request::Parts;
 use http::{HeaderName, HeaderValue};
 use leptos::prelude::use_context;
-use leptos_axum::ResponseOptions;
+use std::sync::{Arc, Mutex};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The policy for rendered pages; scripts need the request's nonce.
@@ -52,19 +56,53 @@ impl PagePolicy {
         )
     }
 
-    /// Called while Leptos renders a page: sets the page CSP with the nonce of this request.
-    pub fn apply_to_response(&self) {
-        let (Some(nonce), Some(response)) =
-            (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
-        else {
+    /// Called while Leptos renders a page: notes the nonce Leptos made for this request's
+    /// scripts, for [`set_page_policy`] to put in the response's CSP.
+    pub fn note_nonce() {
+        let Some(nonce) = leptos::nonce::use_nonce() else {
             return;
         };
-        if let Ok(value) = HeaderValue::from_str(&self.header_value(&nonce)) {
-            response.insert_header(CONTENT_SECURITY_POLICY, value);
+        if let Some(slot) = use_context::<Parts>()
+            .and_then(|parts| parts.extensions.get::<RenderedNonce>().cloned())
+        {
+            *slot
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(nonce.to_string());
         }
-        // Pages and server-function answers are per person: never stored by caches.
-        response.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+}
+
+/// Where a page render leaves its nonce ([`PagePolicy::note_nonce`]), for the response.
+#[derive(Clone, Default)]
+pub struct RenderedNonce(Arc<Mutex<Option<String>>>);
+
+/// Middleware: a rendered page gets the page CSP with its nonce, and `Cache-Control: no-store`
+/// (pages are per person). Set here on the response itself rather than through Leptos's
+/// `ResponseOptions`, whose headers a page rendered with `SsrMode::Async` sometimes lost (then
+/// the page got the no-script policy and never hydrated). The render has run its context, and
+/// so noted the nonce, before the response's headers are returned.
+pub async fn set_page_policy(
+    State(policy): State<Arc<PagePolicy>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let slot = RenderedNonce::default();
+    request.extensions_mut().insert(slot.clone());
+    let mut response = next.run(request).await;
+    let nonce = slot
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let Some(nonce) = nonce {
+        if let Ok(value) = HeaderValue::from_str(&policy.header_value(&nonce)) {
+            let headers = response.headers_mut();
+            headers.insert(CONTENT_SECURITY_POLICY, value);
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+    }
+    response
 }
 
 /// The policy for everything that is not a rendered page (JSON, static files): nothing may run.

@@ -109,7 +109,7 @@ where
     // Axum clones each route's handler, with everything it captures, for every request: the
     // captures are `Arc`s so that this costs a few reference counts.
     let page_csp = Arc::new(headers::PagePolicy::new(&settings));
-    let context = move || page_csp.apply_to_response();
+    let context = headers::PagePolicy::note_nonce;
     let options = Arc::new(state.leptos_options.clone());
     let origin = csrf::AppOrigin(Arc::from(settings.logto.base()));
     let services = Arc::clone(&state.services);
@@ -138,6 +138,10 @@ where
         .layer(axum::middleware::from_fn_with_state(
             guard::RouteTable(site.pages),
             guard::protect_pages,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            page_csp,
+            headers::set_page_policy,
         ));
     let app = Router::new().fallback_service(middleware.service(routes));
     let app = headers::apply(app, &settings);

@@ -81,3 +81,47 @@ async fn cross_site_posts_to_settings_are_refused_even_for_an_admin() {
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}");
     }
 }
+
+/// Every render of a page (the settings page is rendered with `SsrMode::Async`) carries the page
+/// CSP with the nonce its scripts have, and `no-store`: with the no-script fallback policy the
+/// page would never hydrate. On several worker threads, as the server runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_render_of_the_settings_page_carries_the_csp_of_its_own_nonce() {
+    let world = World::start().await;
+    let mut admin = Jar::default();
+    world
+        .sign_in(&mut admin, "first@example.com", "/logto/sign-in")
+        .await;
+    for attempt in 0..60 {
+        let path = if attempt % 2 == 0 {
+            "/settings/sign-in-experience"
+        } else {
+            "/profile"
+        };
+        // This world has no Management API app, so the settings page renders its own error page:
+        // a rendered page all the same.
+        let page = world.get(&mut admin, path).await;
+        let csp = page
+            .headers
+            .get(http::header::CONTENT_SECURITY_POLICY)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("render {attempt} of {path} has no page CSP: {csp}"));
+        assert!(
+            page.body.contains(&format!("nonce=\"{nonce}\"")),
+            "render {attempt}: the scripts carry another nonce"
+        );
+        assert_eq!(
+            page.headers
+                .get(http::header::CACHE_CONTROL)
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "render {attempt} of {path}"
+        );
+    }
+}
