@@ -118,7 +118,7 @@ where
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(sign_in_routes::routes())
-        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+        .leptos_routes_with_context(&state, routes, context, move || {
             shell(LeptosOptions::clone(&options))
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
