@@ -256,7 +256,10 @@ pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response 
 /// theme, and the dark brand colour in the dark theme when Logto's `isDarkModeEnabled` is on
 /// (otherwise the dark theme keeps the app's own accent). A theme is "light" when
 /// `data-theme="light"`, or without `data-theme` when the system prefers light; likewise dark.
-/// The text on accent-coloured buttons is white or near-black, whichever contrasts more.
+/// A brand colour too light (or, in the dark theme, too dark) for text is shaded just enough to
+/// reach WCAG AA's 4.5:1 against the theme's backgrounds, so links stay readable whatever colour
+/// was chosen. The text on accent-coloured buttons is white or near-black, whichever contrasts
+/// more.
 pub fn brand_stylesheet(color: &BrandColor) -> String {
     let mut css =
         String::from("/* The sign-in experience's colours (GET /api/sign-in-exp `color`). */\n");
@@ -279,7 +282,7 @@ pub fn brand_stylesheet(color: &BrandColor) -> String {
 
 /// The accent custom properties for `#RRGGBB` (the hover shade lighter on dark backgrounds).
 fn accent_variables(hex: &str, dark: bool) -> Option<String> {
-    let rgb = parse_hex(hex)?;
+    let rgb = readable(parse_hex(hex)?, dark);
     let strong = rgb.map(|c| {
         let c = f64::from(c);
         let mixed = if dark {
@@ -303,6 +306,42 @@ fn accent_variables(hex: &str, dark: bool) -> Option<String> {
         to_hex(rgb),
         to_hex(strong)
     ))
+}
+
+/// WCAG AA contrast for normal text.
+const TEXT_CONTRAST: f64 = 4.5;
+
+/// `rgb`, mixed toward black (light theme) or white (dark theme) in small steps until it has
+/// [`TEXT_CONTRAST`] against the theme's lightest (light) or lightest dark (dark) background
+/// (`style/main.css`: surface #ffffff; surface #111a2e).
+fn readable(rgb: [u8; 3], dark: bool) -> [u8; 3] {
+    let background = relative_luminance(if dark {
+        [0x11, 0x1a, 0x2e]
+    } else {
+        [0xff, 0xff, 0xff]
+    });
+    let contrast = |color: [u8; 3]| {
+        let luminance = relative_luminance(color);
+        let (high, low) = if luminance > background {
+            (luminance, background)
+        } else {
+            (background, luminance)
+        };
+        (high + 0.05) / (low + 0.05)
+    };
+    let target = if dark { 255.0 } else { 0.0 };
+    let mut shade = rgb;
+    for step in 1..=20 {
+        if contrast(shade) >= TEXT_CONTRAST {
+            break;
+        }
+        let amount = f64::from(step) * 0.05;
+        shade = rgb.map(|c| {
+            let c = f64::from(c);
+            (c + (target - c) * amount).round().clamp(0.0, 255.0) as u8
+        });
+    }
+    shade
 }
 
 fn parse_hex(hex: &str) -> Option<[u8; 3]> {
@@ -392,6 +431,31 @@ mod tests {
         assert!(html.contains("<title>&lt;b&gt;Tom&#39;s&lt;/b&gt; · Identity provider</title>"));
         assert!(html.contains("a &quot;quoted&quot; &amp; &lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(!html.contains("<script"), "{html}");
+    }
+
+    #[test]
+    fn a_brand_colour_too_faint_for_text_is_shaded_just_enough() {
+        // #0a7cff on white is 4.0:1, short of AA's 4.5:1 for text.
+        let faint = parse_hex("#0a7cff").unwrap();
+        let shaded = readable(faint, false);
+        assert_ne!(shaded, faint);
+        let ratio = |a: [u8; 3], b: [u8; 3]| {
+            let (x, y) = (relative_luminance(a), relative_luminance(b));
+            (x.max(y) + 0.05) / (x.min(y) + 0.05)
+        };
+        assert!(ratio(shaded, [255, 255, 255]) >= 4.5);
+        assert!(
+            ratio(shaded, [255, 255, 255]) < 5.5,
+            "not darker than needed"
+        );
+        // Dark theme: a dark navy is lightened against the dark surface.
+        let navy = parse_hex("#1a2b3c").unwrap();
+        assert!(ratio(readable(navy, true), [0x11, 0x1a, 0x2e]) >= 4.5);
+        // A colour already readable is kept as chosen.
+        assert_eq!(
+            readable(parse_hex("#6139f6").unwrap(), false),
+            parse_hex("#6139f6").unwrap()
+        );
     }
 
     #[test]
