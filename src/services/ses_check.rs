@@ -7,6 +7,7 @@
 //! made from a typo. Every SES or network failure becomes one sentence; the SDK's own text is kept
 //! apart as `detail`, for the folded-away "technical detail".
 
+use crate::aws_sdk::{no_profile_files, xml_element};
 use crate::ui_types::{FieldError, Finding, FindingLevel};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -186,16 +187,6 @@ impl SesChecker {
         }
         aws_sdk_sesv2::Client::from_conf(config.build())
     }
-}
-
-/// An empty profile file set, so nothing from `~/.aws` leaks into the check.
-#[allow(deprecated)] // the aws-config alias of `aws_runtime`'s type, which is not a dependency
-fn no_profile_files() -> aws_config::profile::profile_file::ProfileFiles {
-    use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
-    ProfileFiles::builder()
-        .with_contents(ProfileFileKind::Config, "")
-        .with_contents(ProfileFileKind::Credentials, "")
-        .build()
 }
 
 fn field(name: &str, message: String) -> FieldError {
@@ -429,13 +420,6 @@ where
         let body = context.raw().body().bytes().map(String::from_utf8_lossy)?;
         xml_element(&body, "Code")
     })
-}
-
-fn xml_element(body: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let start = body.find(&open)? + open.len();
-    let end = body[start..].find(&format!("</{name}>"))? + start;
-    Some(body[start..end].trim().to_owned())
 }
 
 /// The failure as support needs it, without the SDK's debug output: the HTTP status with AWS's

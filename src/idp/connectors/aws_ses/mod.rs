@@ -21,6 +21,7 @@
 pub mod config;
 
 use super::{ConnectorError, EmailConnector, EmailMessage};
+use crate::aws_sdk::{no_profile_files, xml_element};
 use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -125,16 +126,6 @@ impl SesConnector {
         }
         aws_sdk_sesv2::Client::from_conf(config.build())
     }
-}
-
-/// An empty profile file set, so nothing from `~/.aws` (or `AWS_CONFIG_FILE`) leaks in.
-#[allow(deprecated)] // the aws-config alias of `aws_runtime`'s type, which is not a dependency
-fn no_profile_files() -> aws_config::profile::profile_file::ProfileFiles {
-    use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
-    ProfileFiles::builder()
-        .with_contents(ProfileFileKind::Config, "")
-        .with_contents(ProfileFileKind::Credentials, "")
-        .build()
 }
 
 /// SESv2 simple content: subject and HTML body, both declared UTF-8.
@@ -340,14 +331,6 @@ fn plain(message: &str) -> String {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => "unknown error".to_owned(),
     }
-}
-
-/// The text of the first `<name>…</name>` in `body`.
-fn xml_element(body: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let start = body.find(&open)? + open.len();
-    let end = body[start..].find(&format!("</{name}>"))? + start;
-    Some(body[start..end].trim().to_owned())
 }
 
 #[cfg(test)]
