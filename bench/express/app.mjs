@@ -11,8 +11,12 @@
 //
 // Routes, as in the guide: /logto/sign-in, /logto/sign-in-callback and /logto/sign-out from
 // handleAuthRoutes; `/` from "Implement sign-in and sign-out" (a greeting with the user's `sub`,
-// or a sign-in link); `/user` from "Display user information" (`req.user.claims` as JSON: the
-// claims of the ID token kept in the session, no call to the provider).
+// or a sign-in link); and the handler of "Display user information" (`req.user.claims` as JSON:
+// the claims of the ID token kept in the session, no call to the provider). The guide shows that
+// handler on `/` too; it is mounted on `/user`, the path the guide's "Get user information" and
+// the SDK's sample app give the profile. The guide shows no `listen`: this one binds loopback.
+// express-session keeps its defaults (the in-memory store; it warns that resave and
+// saveUninitialized are not set, as the guide leaves them).
 
 import { handleAuthRoutes, withLogto } from '@logto/express';
 import cookieParser from 'cookie-parser';
