@@ -469,7 +469,7 @@ def cmd_wrk(args):
         flag = f"   ({non2xx.group(1) if non2xx else 0} non-2xx/3xx, socket errors: " \
                f"{' '.join(errors.groups()) if errors else '0'})"
     print(f"  {args.name:<28} {rps:>9.0f} req/s   p50 {p50:>7.2f} ms   p99 {p99:>7.2f} ms   "
-          f"{per_response / 1000:>5.1f} KB/response (body {len(probe.body) / 1000:.1f} KB){flag}")
+          f"{per_response:>6.0f} B/response (one probe's body: {len(probe.body)} B){flag}")
 
 
 def _reset(sock):
@@ -545,6 +545,43 @@ def cmd_panics(args):
     value[args.label] = total
     save(args.results, "panics", value)
     print(f"  'panicked at' in the server log ({args.label}): {total}")
+
+
+IDLE_FRAMES = ("park", "epoll_wait", "Condvar", "flume::", "wait_for", "blocking::pool")
+
+
+def cmd_shutdown(args):
+    """How our server took SIGTERM: exited (in how long), or hung and was killed; for a hung one,
+    the threads gdb found busy or blocked outside the runtime's idle waits."""
+    value = load(args.results, "shutdown") or {}
+    if not args.hung:
+        value[args.label] = {"clean": True, "seconds": args.tenths / 10}
+        save(args.results, "shutdown", value)
+        print(f"  our server exited {args.tenths / 10:.1f} s after SIGTERM ({args.label})")
+        return
+    stuck = []
+    if args.stacks and os.path.exists(args.stacks):
+        text = open(args.stacks, errors="replace").read()
+        for block in re.split(r"\n(?=Thread \d+ )", text):
+            frames = [re.sub(r" \([^()]*\)( (at|from) .*)?$", "", line)
+                      for line in re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(.*)$", block, re.M)]
+            if not frames or not block.startswith("Thread"):
+                continue
+            if any(marker in frame for frame in frames[:4] for marker in IDLE_FRAMES):
+                continue
+            name = re.match(r"Thread \d+ \(.*?\"([^\"]*)\"\)", block)
+            stuck.append({"thread": name.group(1) if name else "?",
+                          "frames": [readable(f) for f in frames[:12]]})
+    value[args.label] = {"clean": False, "seconds": None, "stuck_threads": stuck}
+    save(args.results, "shutdown", value)
+    print(f"  our server did NOT exit within 10 s of SIGTERM ({args.label}): a request never "
+          f"finished; killed")
+    for thread in stuck:
+        print(f"  thread {thread['thread']}:")
+        for frame in thread["frames"]:
+            print(f"      {frame[:140]}")
+    if args.stacks and not stuck:
+        print("  (gdb showed no thread outside the runtime's idle waits)")
 
 
 # The request log (src/runtime/telemetry.rs), one line per response, text format:
@@ -812,6 +849,15 @@ def cmd_report(args):
     pcell = "n/a" if "ours" not in panics else f"{panics['ours']} panics after {total_aborted:,} aborted requests"
     rows.append(["panics in our server log after aborted requests", pcell, "—", "—", "—", "—"])
 
+    shutdown = load(r, "shutdown") or {}
+    if shutdown:
+        parts = []
+        for label, v in shutdown.items():
+            parts.append(f"{label}: exited in {v['seconds']:.1f} s" if v["clean"]
+                         else f"{label}: **hung** (killed after 10 s)")
+        rows.append(["our server exits on SIGTERM (requests in flight finish)", "; ".join(parts),
+                     "—", "—", "—", "—"])
+
     header = ["measurement", "ours (Leptos + axum)", "Express (@logto/express guide)",
               "bare axum (same bytes)", "ours / Express", "ours / bare"]
     print("| " + " | ".join(header) + " |")
@@ -920,6 +966,11 @@ def main():
     p.add_argument("--callbacks", type=int, default=200)
     p.add_argument("--asset", action="append", default=[], help="a file under /pkg/ to ask for too")
     p.add_argument("--workers", type=int, default=16)
+    p = command("shutdown", cmd_shutdown)
+    p.add_argument("--label", required=True)
+    p.add_argument("--hung", action="store_true")
+    p.add_argument("--tenths", type=int, default=0)
+    p.add_argument("--stacks")
     p = command("panics", cmd_panics)
     p.add_argument("--label", required=True)
     p.add_argument("logs", nargs="+")
