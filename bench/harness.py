@@ -425,6 +425,20 @@ def _ms(text):
     return float(match.group(1)) * WRK_UNITS[match.group(2)] if match else None
 
 
+def _cpu_busy_seconds():
+    """Seconds of CPU time the whole machine has spent busy (all cores), from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def cmd_wrk(args):
     # wrk counts 3xx as success and reads no body: first one request as wrk will send it
     # (same Host, the first cookie), which must be a 200 page, for the bytes each response
@@ -444,7 +458,19 @@ def cmd_wrk(args):
         command += ["-s", args.script, args.url, "--", args.cookies]
     else:
         command.append(args.url)
+    # What else ran meanwhile: the machine's busy CPU time less the server's and wrk's.
+    import resource
+
+    busy, served = _cpu_busy_seconds(), _process_cpu_seconds(args.pid)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
     run = subprocess.run(command, capture_output=True, text=True, timeout=args.duration + 60)
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    server_cpu = _process_cpu_seconds(args.pid) - served
+    others = max(0.0, _cpu_busy_seconds() - busy - server_cpu - wrk_cpu)
+    others_share = others / (elapsed * os.cpu_count())
     out = run.stdout
     if run.returncode != 0 or "Requests/sec" not in out:
         raise Failure(f"wrk failed on {args.url}: {run.stderr.strip() or out.strip()}")
@@ -460,6 +486,7 @@ def cmd_wrk(args):
     value.setdefault(args.name, []).append({
         "rps": rps, "p50": p50, "p99": p99,
         "bytes_per_response": per_response, "probe_body_bytes": len(probe.body),
+        "server_cpu_share": server_cpu / (elapsed * os.cpu_count()), "others_cpu_share": others_share,
         "non2xx": int(non2xx.group(1)) if non2xx else 0,
         "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0,
     })
@@ -469,7 +496,9 @@ def cmd_wrk(args):
         flag = f"   ({non2xx.group(1) if non2xx else 0} non-2xx/3xx, socket errors: " \
                f"{' '.join(errors.groups()) if errors else '0'})"
     print(f"  {args.name:<28} {rps:>9.0f} req/s   p50 {p50:>7.2f} ms   p99 {p99:>7.2f} ms   "
-          f"{per_response:>6.0f} B/response (one probe's body: {len(probe.body)} B){flag}")
+          f"{per_response:>6.0f} B/response (one probe's body: {len(probe.body)} B)   "
+          f"CPU: server {100 * server_cpu / (elapsed * os.cpu_count()):.0f}%, "
+          f"other processes {100 * others_share:.0f}%{flag}")
 
 
 def _reset(sock):
@@ -905,6 +934,12 @@ def cmd_report(args):
     else:
         budget("exactly 1 provider token request per warm sign-in, 0 discovery/JWKS", None, "n/a: not counted")
 
+    shares = [x["others_cpu_share"] for runs in wrk.values() for x in runs if "others_cpu_share" in x]
+    if shares:
+        print()
+        print(f"Other processes used {100 * statistics.median(shares):.0f}% (median) and up to "
+              f"{100 * max(shares):.0f}% of the machine's {os.cpu_count()} cores during the wrk runs"
+              + ("; the throughput figures are disturbed by them." if max(shares) > 0.10 else "."))
     print()
     print("Budgets:")
     failed = 0
@@ -956,6 +991,7 @@ def main():
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--timeout", type=int, default=5)
     p.add_argument("--header")
+    p.add_argument("--pid", required=True, help="the server under test, for its CPU time")
     p.add_argument("--cookies")
     p.add_argument("--script", default=os.path.join(os.path.dirname(__file__), "rotate_cookies.lua"))
     p = command("abort", cmd_abort)
