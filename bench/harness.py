@@ -867,6 +867,12 @@ def cmd_report(args):
     if bundle:
         parts = " + ".join(f"{f['file']} {f['brotli'] / 1000:.1f}" for f in bundle["files"])
         bcell = f"{bundle['brotli'] / 1000:.1f} KB brotli ({parts}); {bundle['raw'] / 1000:.1f} KB raw"
+        b = bundle.get("breakdown")
+        if b:
+            top = ", ".join(f"{crate} {100 * size / b['counted_bytes']:.0f}%" for crate, size in b["crates"][:4])
+            bcell += f"; largest crates in the wasm (twiggy): {top}"
+        else:
+            bcell += f"; breakdown n/a ({bundle.get('breakdown_reason')})"
     else:
         bcell = "n/a"
     rows.append(["bundle: `pkg/*.wasm` + `pkg/*.js` (brotli 11, KB = 1000 B)", bcell,
