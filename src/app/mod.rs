@@ -13,7 +13,7 @@ use crate::ui_types::{Access, AppError, PageRule, SessionSummary};
 use components::layout::{Footer, Header};
 use components::theme_toggle::initial_theme;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Html, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Html, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use leptos_router::SsrMode;
@@ -75,6 +75,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                     content="Sign in with Logto: a Leptos full-stack app with an embedded Logto-compatible provider."
                 />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -107,7 +108,6 @@ pub fn App() -> impl IntoView {
             data-theme=move || theme.get().as_str()
             data-hydrated=move || hydrated.get().then_some("true")
         />
-        <Stylesheet id="leptos" href="/pkg/leptos-logto.css" />
         <Title formatter=|title: String| {
             if title.is_empty() { "Leptos × Logto".to_owned() } else { format!("{title} · Leptos × Logto") }
         } />

@@ -501,6 +501,9 @@ impl RelyingParty {
             .bearer_auth(tokens.access_token.expose())
             .header(reqwest::header::ACCEPT, "application/json");
         let body = http::send("userinfo", request).await?;
+        if body.status == reqwest::StatusCode::UNAUTHORIZED {
+            return Err(AuthError::UserinfoRejected);
+        }
         if body.status != reqwest::StatusCode::OK {
             tracing::warn!(status = %body.status, "userinfo request failed");
             return Err(AuthError::Userinfo(format!(

@@ -64,6 +64,9 @@ pub enum AuthError {
     /// The userinfo endpoint failed.
     #[error("userinfo: {0}")]
     Userinfo(String),
+    /// Userinfo answered 401: the provider no longer accepts this access token (RFC 6750 §3.1).
+    #[error("userinfo: the access token was rejected (HTTP 401)")]
+    UserinfoRejected,
     /// OIDC Core §5.3.2: userinfo's `sub` differs from the ID token's.
     #[error("userinfo subject does not match the ID token subject")]
     UserinfoSubjectMismatch,
@@ -112,7 +115,9 @@ impl AuthError {
             | Self::Userinfo(_) => {
                 "The sign-in service is not reachable right now. Please try again in a moment."
             }
-            Self::SignedOut => "Your session has ended. Please sign in again.",
+            Self::SignedOut | Self::UserinfoRejected => {
+                "Your session has ended. Please sign in again."
+            }
             Self::SessionUnavailable(_) => {
                 "We cannot reach our session storage right now. Please try again in a moment."
             }

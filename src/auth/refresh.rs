@@ -23,6 +23,16 @@ use super::tokens::TokenSet;
 const FIRST_POLL: Duration = Duration::from_millis(20);
 const MAX_POLL: Duration = Duration::from_millis(250);
 
+/// When a refresh is due.
+enum Due<'a> {
+    /// The access token is (about to be) expired.
+    WhenExpiring,
+    /// Now, whatever the expiry.
+    Always,
+    /// The session still holds this refused access token.
+    UnlessReplaced(&'a str),
+}
+
 /// Refreshes tokens for every session of one app instance.
 pub struct Refresher {
     /// This instance's name on leases (random).
@@ -58,7 +68,7 @@ impl Refresher {
         auth: &AuthSession,
         rp: &RelyingParty,
     ) -> Result<Option<TokenSet>, AuthError> {
-        self.run(auth, rp, false).await
+        self.run(auth, rp, Due::WhenExpiring).await
     }
 
     /// Refreshes now even if the access token is still live (e.g. to pick up changed roles), with
@@ -69,19 +79,37 @@ impl Refresher {
         auth: &AuthSession,
         rp: &RelyingParty,
     ) -> Result<Option<TokenSet>, AuthError> {
-        self.run(auth, rp, true).await
+        self.run(auth, rp, Due::Always).await
+    }
+
+    /// Refreshes because the provider refused `refused`'s access token, unless the session holds
+    /// another one already (a concurrent request replaced it): many requests that saw the same
+    /// refusal cause one refresh. Same single-flight and sign-out rules as [`Self::fresh_tokens`].
+    pub async fn replace_refused(
+        &self,
+        auth: &AuthSession,
+        rp: &RelyingParty,
+        refused: &TokenSet,
+    ) -> Result<Option<TokenSet>, AuthError> {
+        self.run(auth, rp, Due::UnlessReplaced(refused.access_token.expose()))
+            .await
     }
 
     async fn run(
         &self,
         auth: &AuthSession,
         rp: &RelyingParty,
-        force: bool,
+        due: Due<'_>,
     ) -> Result<Option<TokenSet>, AuthError> {
         let Some(first) = auth.grant().await? else {
             return Ok(None);
         };
-        if !force && !first.tokens.needs_refresh(rp.now()) {
+        let refresh = match due {
+            Due::WhenExpiring => first.tokens.needs_refresh(rp.now()),
+            Due::Always => true,
+            Due::UnlessReplaced(refused) => first.tokens.access_token.expose() == refused,
+        };
+        if !refresh {
             return Ok(Some(first.tokens));
         }
         let store = &auth.grants().store;

@@ -11,6 +11,7 @@ pub mod guard;
 pub mod headers;
 pub mod session;
 pub mod sign_in_routes;
+pub mod static_files;
 
 use crate::auth::SharedGrants;
 use crate::clock::{SharedClock, SystemClock};
@@ -96,7 +97,30 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
             RunMode::Dev => leptos::config::Env::DEV,
             RunMode::Prod => leptos::config::Env::PROD,
         })
+        // Hashed bundle names whenever cargo-leptos wrote their hash file beside this binary.
+        .hash_files(static_files::hash_file_beside_binary().is_some())
+        .hash_file(Arc::from(static_files::HASH_FILE))
         .build()
+}
+
+/// The cache policy for the site's files: the hashed bundle files named by the hash file are
+/// immutable.
+fn cache_policy(options: &LeptosOptions) -> static_files::CachePolicy {
+    let hashes = static_files::hash_file_beside_binary()
+        .filter(|_| options.hash_files)
+        .and_then(|path| match std::fs::read_to_string(&path) {
+            Ok(text) => Some(text),
+            Err(error) => {
+                tracing::warn!(%error, path = %path.display(), "the hash file could not be read");
+                None
+            }
+        })
+        .unwrap_or_default();
+    static_files::CachePolicy::new(static_files::hashed_paths(
+        &hashes,
+        &options.site_pkg_dir,
+        &options.output_name,
+    ))
 }
 
 /// The whole application as one router, ready to serve or to test with `oneshot`.
@@ -114,6 +138,19 @@ where
     let origin = csrf::AppOrigin(Arc::from(settings.logto.base()));
     let services = Arc::clone(&state.services);
     let shell = site.shell;
+    let not_found = axum::handler::Handler::with_state(
+        leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell),
+        state.clone(),
+    );
+    let files = Router::new()
+        .fallback_service(static_files::service(
+            std::path::Path::new(state.leptos_options.site_root.as_ref()),
+            not_found,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            cache_policy(&state.leptos_options),
+            static_files::apply_policy,
+        ));
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -121,10 +158,7 @@ where
         .leptos_routes_with_context(&state, routes, context, move || {
             shell(LeptosOptions::clone(&options))
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, shell))
+        .fallback_service(files)
         .with_state(state);
     // The middleware wraps the router as a whole, not each route: axum clones a route's whole
     // service stack for every request, while a router clones as one `Arc`.

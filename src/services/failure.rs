@@ -25,7 +25,7 @@ pub fn sign_in_failure(error: &AuthError) -> SignInFailure {
         | AuthError::Jwks(_)
         | AuthError::Userinfo(_)
         | AuthError::SessionUnavailable(_) => SignInFailure::Unreachable,
-        AuthError::SignedOut => SignInFailure::SignedOut,
+        AuthError::SignedOut | AuthError::UserinfoRejected => SignInFailure::SignedOut,
         AuthError::Session(_) | AuthError::Config(_) => SignInFailure::Internal,
     }
 }

@@ -2,7 +2,7 @@
 //! their verified claims and (for the profile) the userinfo endpoint. Rendered per request; only
 //! the userinfo answer is cached, in [`AuthService::userinfo`].
 
-use super::sign_in::{AuthService, SignedIn};
+use super::sign_in::{AuthService, SignedIn, UserinfoAnswer};
 use crate::auth::ADMIN_ROLE;
 use crate::ui_types::{ProfileData, SessionSummary, UserView};
 
@@ -31,17 +31,15 @@ pub fn summary(
 }
 
 /// The profile page's data: claims, userinfo (or why it could not be fetched), lifetimes.
-pub async fn profile(auth: &AuthService, signed_in: &SignedIn) -> ProfileData {
+pub fn profile(auth: &AuthService, signed_in: &SignedIn, userinfo: UserinfoAnswer) -> ProfileData {
     let tokens = &signed_in.tokens;
-    let userinfo = match auth.userinfo(tokens).await {
+    let userinfo = match userinfo {
         Ok(value) => match value.as_ref() {
             serde_json::Value::Object(claims) => Ok(claim_pairs(claims)),
             _ => Err("The sign-in service returned unreadable user information.".to_owned()),
         },
-        Err(error) => {
-            tracing::warn!(%error, "userinfo failed");
-            Err(error.user_message().to_owned())
-        }
+        // Logged where it failed, with how long it is held back.
+        Err(error) => Err(error.user_message().to_owned()),
     };
     let settings = auth.session_settings();
     ProfileData {

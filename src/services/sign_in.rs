@@ -1,6 +1,7 @@
 //! The app's sign-in use cases over the relying-party core: start a sign-in, finish it at the
 //! callback, tell who is signed in (enforcing idle and absolute timeouts and refreshing tokens in
-//! single flight), fetch userinfo (cached briefly), refresh on demand, and sign out. Route
+//! single flight), fetch userinfo (answers cached briefly, failures held back with backoff, a
+//! rejected access token refreshed once), refresh on demand, and sign out. Route
 //! handlers and server functions are thin adapters over this; it holds no Leptos or axum types.
 
 use crate::auth::{
@@ -16,13 +17,31 @@ use url::Url;
 
 /// Userinfo answers kept at most (one per signed-in person with a live access token).
 const USERINFO_CACHE_ENTRIES: u64 = 10_000;
+/// How long a failed userinfo is answered from memory before the provider is asked again: this
+/// doubles with each failure in a row, from the first to the last.
+const USERINFO_BACKOFF_FIRST_SECS: u64 = 2;
+const USERINFO_BACKOFF_LAST_SECS: u64 = 60;
+
+/// Which access token a userinfo answer is for: a digest of the token, so the cache keeps none.
+type TokenKey = [u8; 16];
+
+/// A userinfo failure held back: the error, how many in a row, and when to ask again.
+#[derive(Clone)]
+struct HeldFailure {
+    error: Arc<AuthError>,
+    failures: u32,
+    retry_at: u64,
+}
+
 pub struct AuthService {
     rp: RelyingParty,
     refresher: Refresher,
     grants: Grants,
     session: SessionSettings,
-    /// Recent userinfo answers by (`sub`, access-token expiry); `None` when every view fetches.
-    userinfo: Option<moka::future::Cache<(String, u64), Arc<serde_json::Value>>>,
+    /// Recent userinfo answers by access token; `None` when every view fetches.
+    userinfo: Option<moka::future::Cache<TokenKey, Arc<serde_json::Value>>>,
+    /// Recent userinfo failures by access token, answered again until their `retry_at`.
+    userinfo_failures: moka::future::Cache<TokenKey, HeldFailure>,
     userinfo_max_age: Duration,
     /// The dev mailbox of the embedded provider, when it is the one in use.
     pub mailbox_url: Option<String>,
@@ -70,6 +89,11 @@ impl AuthService {
                     .time_to_live(max_age)
                     .build()
             }),
+            userinfo_failures: moka::future::Cache::builder()
+                .max_capacity(USERINFO_CACHE_ENTRIES)
+                // Long enough to remember the failures in a row behind the longest wait.
+                .time_to_live(Duration::from_secs(2 * USERINFO_BACKOFF_LAST_SECS))
+                .build(),
             userinfo_max_age: max_age,
             mailbox_url,
         })
@@ -167,29 +191,92 @@ impl AuthService {
         Ok(Some(signed_in))
     }
 
-    /// Claims from the userinfo endpoint, at most `userinfo_max_age` old; failures are not kept.
+    /// Claims from the userinfo endpoint, at most `userinfo_max_age` old. A failure is answered
+    /// from memory, without asking the provider, for 2 s, then 4 s, 8 s … up to 60 s while it
+    /// keeps failing: a provider in trouble is not asked again on every page view.
     pub async fn userinfo(
         &self,
         tokens: &TokenSet,
     ) -> Result<Arc<serde_json::Value>, Arc<AuthError>> {
-        let Some(cache) = &self.userinfo else {
-            return self
-                .rp
-                .userinfo(tokens)
-                .await
-                .map(Arc::new)
-                .map_err(Arc::new);
-        };
-        let key = (tokens.claims.sub.clone(), tokens.access_token_expires_at);
-        if let Some(claims) = cache.get(&key).await {
-            return Ok(claims);
+        let key = token_key(tokens);
+        if let Some(cache) = &self.userinfo {
+            if let Some(claims) = cache.get(&key).await {
+                return Ok(claims);
+            }
+        }
+        let held = self.userinfo_failures.get(&key).await;
+        if let Some(held) = &held {
+            if self.now() < held.retry_at {
+                return Err(Arc::clone(&held.error));
+            }
         }
         // Not `try_get_with`: its waiters wait on the first caller's future, and a page render
         // may hold a future without polling it (moka-rs/moka#240). Two cold views fetching
         // at once cost one extra call.
-        let claims = Arc::new(self.rp.userinfo(tokens).await.map_err(Arc::new)?);
-        cache.insert(key, Arc::clone(&claims)).await;
-        Ok(claims)
+        match self.rp.userinfo(tokens).await {
+            Ok(claims) => {
+                let claims = Arc::new(claims);
+                if let Some(cache) = &self.userinfo {
+                    cache.insert(key, Arc::clone(&claims)).await;
+                }
+                if held.is_some() {
+                    self.userinfo_failures.invalidate(&key).await;
+                }
+                Ok(claims)
+            }
+            Err(error) => {
+                let error = Arc::new(error);
+                let failures = held.map_or(1, |held| held.failures.saturating_add(1));
+                let wait = USERINFO_BACKOFF_FIRST_SECS
+                    .saturating_mul(1 << (failures - 1).min(16))
+                    .min(USERINFO_BACKOFF_LAST_SECS);
+                tracing::warn!(%error, failures, retry_in_secs = wait, "userinfo failed");
+                let failure = HeldFailure {
+                    error: Arc::clone(&error),
+                    failures,
+                    retry_at: self.now().saturating_add(wait),
+                };
+                self.userinfo_failures.insert(key, failure).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Userinfo for `person`'s page. A 401 means the access token is no longer good: the tokens
+    /// are refreshed once (one refresh however many requests saw the refusal) and userinfo asked
+    /// again with the new one.
+    /// If the refresh finds the grant gone, or the new token is refused too, the person is
+    /// signed out here ([`AuthError::SignedOut`]). Returns who is signed in now (with the
+    /// refreshed tokens, if any) and the userinfo answer.
+    pub async fn userinfo_for_page(
+        &self,
+        session: &Session,
+        person: SignedIn,
+    ) -> Result<(SignedIn, UserinfoAnswer), AuthError> {
+        let answer = self.userinfo(&person.tokens).await;
+        if !is_refusal(&answer) {
+            return Ok((person, answer));
+        }
+        tracing::info!(user = %person.user.sub, "userinfo refused the access token; refreshing");
+        let auth = self.auth_session(session);
+        let tokens = match self
+            .refresher
+            .replace_refused(&auth, &self.rp, &person.tokens)
+            .await
+        {
+            Ok(Some(tokens)) => tokens,
+            Ok(None) | Err(AuthError::SignedOut) => return Err(AuthError::SignedOut),
+            Err(error) => return Err(error),
+        };
+        let mut refreshed = SignedIn::new(tokens);
+        refreshed.user.roles = person.user.roles;
+        let answer = self.userinfo(&refreshed.tokens).await;
+        if is_refusal(&answer) {
+            tracing::warn!(user = %refreshed.user.sub, "userinfo refused the refreshed access token; signing out");
+            auth.sign_out().await?;
+            return Err(AuthError::SignedOut);
+        }
+        Ok((refreshed, answer))
     }
 
     /// The `roles` claim of userinfo (cached like every userinfo answer); none when it fails.
@@ -244,6 +331,23 @@ impl AuthService {
     pub fn session_settings(&self) -> &SessionSettings {
         &self.session
     }
+}
+
+/// A userinfo answer, or why there is none (shared by the views that asked at once).
+pub type UserinfoAnswer = Result<Arc<serde_json::Value>, Arc<AuthError>>;
+
+/// Whether userinfo refused the access token (401).
+fn is_refusal(answer: &UserinfoAnswer) -> bool {
+    matches!(answer, Err(error) if matches!(**error, AuthError::UserinfoRejected))
+}
+
+/// The key of `tokens`' access token in the userinfo caches: a SHA-256 prefix.
+fn token_key(tokens: &TokenSet) -> TokenKey {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(tokens.access_token.expose().as_bytes());
+    let mut key = [0; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
 }
 
 /// Who is signed in, and their live tokens (which never leave the server).

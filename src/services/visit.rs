@@ -88,7 +88,13 @@ impl Visit {
     /// The profile page's data.
     pub async fn profile(&self) -> Result<ProfileData, AppError> {
         let person = self.signed_in().await?;
-        Ok(profile::profile(&self.services.auth, &person).await)
+        let (person, userinfo) = self
+            .services
+            .auth
+            .userinfo_for_page(&self.session, person)
+            .await
+            .map_err(|error| app_error(&error))?;
+        Ok(profile::profile(&self.services.auth, &person, userinfo))
     }
 
     /// The provider URL that starts a sign-in (or sign-up) coming back to `return_to`.

@@ -14,5 +14,6 @@ mod provider;
 mod router;
 mod rp;
 mod ses;
+mod static_files;
 mod support;
 mod web;

@@ -15,8 +15,8 @@ pub fn SignOutButton(#[prop(optional)] secondary: bool) -> impl IntoView {
     };
     view! {
         <ActionForm action=action attr:class="inline-form">
-            <button type="submit" class=class disabled=move || pending.get() data-testid="sign-out">
-                {move || if pending.get() { "Signing out…" } else { "Sign out" }}
+            <button type="submit" class=class disabled=move || pending.try_get().unwrap_or(false) data-testid="sign-out">
+                {move || if pending.try_get().unwrap_or(false) { "Signing out…" } else { "Sign out" }}
             </button>
         </ActionForm>
     }

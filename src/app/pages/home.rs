@@ -84,19 +84,22 @@ fn SignedIn(user: UserView) -> impl IntoView {
 fn SignedOut(sign_up_open: bool) -> impl IntoView {
     let sign_in = ServerAction::<StartSignIn>::new();
     let register = ServerAction::<StartSignIn>::new();
-    let busy = move || sign_in.pending().get() || register.pending().get();
+    // Read with `try_get`: a server render may resolve these after the view's owner is gone.
+    let (signing_in, registering) = (sign_in.pending(), register.pending());
+    let busy =
+        move || signing_in.try_get().unwrap_or(false) || registering.try_get().unwrap_or(false);
     view! {
         <div class="actions">
             <ActionForm action=sign_in attr:class="inline-form">
                 <button type="submit" class="button" disabled=busy data-testid="sign-in">
-                    {move || if sign_in.pending().get() { "Redirecting…" } else { "Sign in" }}
+                    {move || if signing_in.try_get().unwrap_or(false) { "Redirecting…" } else { "Sign in" }}
                 </button>
             </ActionForm>
             {sign_up_open.then(|| view! {
                 <ActionForm action=register attr:class="inline-form">
                     <input type="hidden" name="register" value="true" />
                     <button type="submit" class="button button--secondary" disabled=busy data-testid="create-account">
-                        {move || if register.pending().get() { "Redirecting…" } else { "Create account" }}
+                        {move || if registering.try_get().unwrap_or(false) { "Redirecting…" } else { "Create account" }}
                     </button>
                 </ActionForm>
             })}

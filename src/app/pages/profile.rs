@@ -54,14 +54,22 @@ fn send_to_sign_in() {
 #[component]
 fn ProfileView(profile: ProfileData) -> impl IntoView {
     let refresh = ServerAction::<RefreshTokens>::new();
+    // Signals made with the view and read with `try_get`: a server render may resolve a closure
+    // after the view's owner is gone, and must not panic then.
+    let (refreshing, refreshed) = (refresh.pending(), refresh.value());
     let expires_at = RwSignal::new(profile.access_token_expires_at);
     Effect::new(move |_| {
-        if let Some(Ok(new_expiry)) = refresh.value().get() {
+        if let Some(Ok(new_expiry)) = refreshed.try_get().flatten() {
             expires_at.set(new_expiry);
         }
     });
-    let refresh_failed = move || matches!(refresh.value().get(), Some(Err(ref error)) if *error != AppError::SignedOut);
-    let session_ended = move || matches!(refresh.value().get(), Some(Err(AppError::SignedOut)));
+    let refresh_failed = move || matches!(refreshed.try_get().flatten(), Some(Err(ref error)) if *error != AppError::SignedOut);
+    let session_ended = move || {
+        matches!(
+            refreshed.try_get().flatten(),
+            Some(Err(AppError::SignedOut))
+        )
+    };
     // Once the session has ended, the header must stop greeting the person.
     let session = use_context::<SessionResource>();
     Effect::new(move |_| {
@@ -92,13 +100,13 @@ fn ProfileView(profile: ProfileData) -> impl IntoView {
             </dl>
             <div class="actions">
                 <ActionForm action=refresh attr:class="inline-form">
-                    <button type="submit" class="button" disabled=move || refresh.pending().get() data-testid="refresh">
-                        {move || if refresh.pending().get() { "Refreshing…" } else { "Refresh tokens now" }}
+                    <button type="submit" class="button" disabled=move || refreshing.try_get().unwrap_or(false) data-testid="refresh">
+                        {move || if refreshing.try_get().unwrap_or(false) { "Refreshing…" } else { "Refresh tokens now" }}
                     </button>
                 </ActionForm>
                 <SignOutButton secondary=true />
             </div>
-            <Show when=move || refresh.value().get().is_some_and(|result| result.is_ok())>
+            <Show when=move || refreshed.try_get().flatten().is_some_and(|result| result.is_ok())>
                 <p class="alert alert--success" role="status" data-testid="refreshed">
                     "Tokens refreshed. The new access token expires " <LocalTime unix_seconds=expires_at /> "."
                 </p>

@@ -8,6 +8,7 @@ mod provider;
 mod refresh;
 mod roles;
 mod token_endpoint;
+mod userinfo;
 
 use std::sync::Arc;
 use std::time::Duration;

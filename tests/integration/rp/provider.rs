@@ -141,6 +141,10 @@ pub struct Knobs {
     /// Delay before answering a refresh (to make concurrent callers overlap).
     pub refresh_delay: Duration,
     pub userinfo: Value,
+    /// The status userinfo answers with (200 unless a test makes it fail).
+    pub userinfo_status: u16,
+    /// An access token userinfo refuses with 401, as a provider does once it has lost it.
+    pub userinfo_refused_token: Option<String>,
 }
 
 /// One request to the token or revocation endpoint.
@@ -198,6 +202,8 @@ impl Provider {
                 refresh_reply: Reply::Raw(500, "no reply configured".into()),
                 refresh_delay: Duration::ZERO,
                 userinfo: json!({}),
+                userinfo_status: 200,
+                userinfo_refused_token: None,
             }),
             counters: Counters::default(),
             token_requests: Mutex::new(Vec::new()),
@@ -381,8 +387,19 @@ async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Resp
         .userinfo_authorizations
         .lock()
         .unwrap()
-        .push(authorization);
-    let body = shared.knobs.lock().unwrap().userinfo.clone();
+        .push(authorization.clone());
+    let (status, body) = {
+        let knobs = shared.knobs.lock().unwrap();
+        let refused = knobs
+            .userinfo_refused_token
+            .as_ref()
+            .is_some_and(|token| authorization == format!("Bearer {token}"));
+        let status = if refused { 401 } else { knobs.userinfo_status };
+        (status, knobs.userinfo.clone())
+    };
+    if status != 200 {
+        return (StatusCode::from_u16(status).unwrap(), "refused").into_response();
+    }
     Json(body).into_response()
 }
 

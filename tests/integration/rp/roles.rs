@@ -12,7 +12,7 @@ use tower_sessions::{MemoryStore, Session};
 use super::provider::{CLIENT_ID, CLIENT_SECRET};
 use super::Harness;
 
-fn service(h: &Harness) -> AuthService {
+pub(super) fn service(h: &Harness) -> AuthService {
     let settings = crate::support::settings(&[
         ("LOGTO_ENDPOINT", &h.provider.base),
         ("LOGTO_APP_ID", CLIENT_ID),
@@ -22,7 +22,10 @@ fn service(h: &Harness) -> AuthService {
     AuthService::new(&settings, clock, Arc::clone(&h.grants.store)).unwrap()
 }
 
-async fn session_with(h: &Harness, make: impl FnOnce(&mut serde_json::Value)) -> Session {
+pub(super) async fn session_with(
+    h: &Harness,
+    make: impl FnOnce(&mut serde_json::Value),
+) -> Session {
     let signed = h
         .sign_in_with(|claims| {
             make(claims);

@@ -31,8 +31,8 @@ pub fn BrandingSection(branding: BrandingSettings, dirty: RwSignal<bool>) -> imp
                 </div>
                 <OutcomeBanner outcome failed testid="branding-outcome" />
                 <div class="actions">
-                    <button type="submit" class="button" disabled=move || pending.get() data-testid="save-branding">
-                        {move || if pending.get() { "Saving…" } else { "Save branding" }}
+                    <button type="submit" class="button" disabled=move || pending.try_get().unwrap_or(false) data-testid="save-branding">
+                        {move || if pending.try_get().unwrap_or(false) { "Saving…" } else { "Save branding" }}
                     </button>
                 </div>
             </ActionForm>

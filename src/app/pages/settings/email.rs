@@ -86,7 +86,7 @@ pub fn EmailSection(email: EmailSettings, dirty: RwSignal<bool>) -> impl IntoVie
                             "Asks AWS SES, with the values above, whether the account can send (sandbox, quota) and whether the sender is verified. Nothing is sent or saved."
                         </p>
                         <button type="submit" name="intent" value="check" class="button button--secondary"
-                            aria-describedby="ses-check-hint" disabled=move || pending.get() data-testid="check-ses">
+                            aria-describedby="ses-check-hint" disabled=move || pending.try_get().unwrap_or(false) data-testid="check-ses">
                             "Check SES settings"
                         </button>
                     </div>
@@ -100,7 +100,7 @@ pub fn EmailSection(email: EmailSettings, dirty: RwSignal<bool>) -> impl IntoVie
                             <FieldError outcome field="test_address" />
                         </div>
                         <button type="submit" name="intent" value="test" class="button button--secondary"
-                            disabled=move || pending.get() data-testid="send-test">
+                            disabled=move || pending.try_get().unwrap_or(false) data-testid="send-test">
                             "Send test email"
                         </button>
                     </div>
@@ -108,9 +108,9 @@ pub fn EmailSection(email: EmailSettings, dirty: RwSignal<bool>) -> impl IntoVie
                 </Show>
                 <OutcomeBanner outcome failed testid="email-outcome" />
                 <div class="actions">
-                    <button type="submit" name="intent" value="save" class="button" disabled=move || pending.get()
+                    <button type="submit" name="intent" value="save" class="button" disabled=move || pending.try_get().unwrap_or(false)
                         data-testid="save-email">
-                        {move || if pending.get() { "Working…" } else { "Save email connector" }}
+                        {move || if pending.try_get().unwrap_or(false) { "Working…" } else { "Save email connector" }}
                     </button>
                 </div>
             </ActionForm>

@@ -14,10 +14,11 @@ pub fn results(
     form_id: &'static str,
 ) -> (Signal<Option<Outcome>>, Signal<Option<String>>) {
     let for_outcome = value.clone();
-    let outcome = Signal::derive(move || for_outcome.get().and_then(Result::ok));
+    let outcome = Signal::derive(move || for_outcome.try_get().flatten().and_then(Result::ok));
     let failed = Signal::derive(move || {
         value
-            .get()
+            .try_get()
+            .flatten()
             .and_then(Result::err)
             .map(|error| error.message())
     });

@@ -175,8 +175,8 @@ fn SignInSection(sign_in: SignInSettings, dirty: RwSignal<bool>) -> impl IntoVie
                     hint="Logto's rules: passwordless sign-up requires email verification; the embedded provider signs in with codes only." />
                 <OutcomeBanner outcome failed testid="sign-in-outcome" />
                 <div class="actions">
-                    <button type="submit" class="button" disabled=move || pending.get() data-testid="save-sign-in">
-                        {move || if pending.get() { "Saving…" } else { "Save sign-in methods" }}
+                    <button type="submit" class="button" disabled=move || pending.try_get().unwrap_or(false) data-testid="save-sign-in">
+                        {move || if pending.try_get().unwrap_or(false) { "Saving…" } else { "Save sign-in methods" }}
                     </button>
                 </div>
             </ActionForm>
