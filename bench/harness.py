@@ -508,41 +508,53 @@ def _reset(sock):
 
 
 def cmd_abort(args):
-    """Requests cut mid-flight, in four ways: the request half-sent, reset right after sending,
-    reset after the first bytes of the response, and the sign-in callback reset while the app
+    """Requests cut mid-flight by a TCP reset, in five ways: the request half-sent; reset right
+    after sending; after the first byte of the response; after a random 100-6,000 bytes of it
+    (pages stream in chunks); after a random 0-3 ms. And sign-in callbacks reset while the app
     exchanges the code with the provider."""
+    import random
+
     host, _, port = netloc_of(args.app).partition(":")
     address = ("127.0.0.1" if host == "localhost" else host, int(port))
     cookies = [line.strip() for line in open(args.cookies) if line.strip()]
     people = load(args.results, "people")
     idp_netloc = netloc_of(args.idp)
     paths = ["/", "/profile", "/logto/sign-in"] + [f"/pkg/{name}" for name in args.asset]
-    counts = {"half-sent request": 0, "reset after sending": 0, "reset mid-response": 0,
-              "callback reset mid-exchange": 0}
+    kinds = ["half-sent request", "reset after sending", "reset after 1 byte",
+             "reset mid-body", "reset after 0-3 ms"]
+    counts = dict.fromkeys(kinds + ["callback reset mid-exchange"], 0)
     lock = threading.Lock()
 
     def one(i):
-        kind = i % 3
-        path = paths[i % len(paths)]
+        kind = kinds[i % len(kinds)]
+        rng = random.Random(i)
+        path = paths[(i // len(kinds)) % len(paths)]
         cookie = cookies[i % len(cookies)]
         request = (f"GET {path} HTTP/1.1\r\nHost: {netloc_of(args.app)}\r\nCookie: {cookie}\r\n"
                    f"Accept-Encoding: gzip, br\r\n\r\n").encode()
         sock = socket.create_connection(address, timeout=10)
         try:
-            if kind == 0:
+            if kind == "half-sent request":
                 sock.sendall(request[: len(request) // 2])
-                name = "half-sent request"
-            elif kind == 1:
-                sock.sendall(request)
-                name = "reset after sending"
             else:
                 sock.sendall(request)
-                sock.recv(16)
-                name = "reset mid-response"
+            if kind == "reset after 1 byte":
+                sock.recv(1)
+            elif kind == "reset mid-body":
+                want, got = rng.randint(100, 6000), 0
+                while got < want:
+                    data = sock.recv(want - got)
+                    if not data:
+                        break
+                    got += len(data)
+            elif kind == "reset after 0-3 ms":
+                time.sleep(rng.random() * 0.003)
+        except OSError:
+            pass  # the server may close first; the reset is still sent
         finally:
             _reset(sock)
         with lock:
-            counts[name] += 1
+            counts[kind] += 1
 
     def callback(i):
         browser = _restore(people[i % len(people)], idp_netloc)
@@ -558,11 +570,12 @@ def cmd_abort(args):
         with lock:
             counts["callback reset mid-exchange"] += 1
 
+    started = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(args.workers) as pool:
         list(pool.map(one, range(args.count)))
         list(pool.map(callback, range(args.callbacks)))
     save(args.results, "abort", counts)
-    print("  " + ", ".join(f"{n} × {k}" for k, n in counts.items()))
+    print(f"  in {time.perf_counter() - started:.1f} s: " + ", ".join(f"{n} × {k}" for k, n in counts.items()))
 
 
 def cmd_panics(args):
@@ -929,6 +942,11 @@ def cmd_report(args):
                f"{panics['ours']} after {total_aborted:,} aborted requests")
     else:
         budget("0 panics after aborted requests", None, "n/a: not measured")
+    if shutdown:
+        hung = [label for label, x in shutdown.items() if not x["clean"]]
+        budget("our server exits on SIGTERM after the aborted requests (a check beyond the issue's "
+               "budgets: a request that never finishes holds a worker thread)", not hung,
+               "hung " + ", ".join(hung) if hung else "exited each time")
     v = counts.get("ours")
     if v and v["log_understood"]:
         warm = v["warm"]["provider"]
@@ -1004,10 +1022,10 @@ def main():
     p.add_argument("--app", required=True)
     p.add_argument("--idp", required=True)
     p.add_argument("--cookies", required=True)
-    p.add_argument("--count", type=int, default=3000)
+    p.add_argument("--count", type=int, default=20000)
     p.add_argument("--callbacks", type=int, default=200)
     p.add_argument("--asset", action="append", default=[], help="a file under /pkg/ to ask for too")
-    p.add_argument("--workers", type=int, default=16)
+    p.add_argument("--workers", type=int, default=32)
     p = command("shutdown", cmd_shutdown)
     p.add_argument("--label", required=True)
     p.add_argument("--hung", action="store_true")
