@@ -533,6 +533,9 @@ def cmd_abort(args):
         request = (f"GET {path} HTTP/1.1\r\nHost: {netloc_of(args.app)}\r\nCookie: {cookie}\r\n"
                    f"Accept-Encoding: gzip, br\r\n\r\n").encode()
         sock = socket.create_connection(address, timeout=10)
+        # A short response on a keep-alive connection ends without the connection closing: do
+        # not wait long for bytes that will not come.
+        sock.settimeout(0.3)
         try:
             if kind == "half-sent request":
                 sock.sendall(request[: len(request) // 2])
