@@ -583,13 +583,24 @@ def cmd_abort(args):
 
 def cmd_panics(args):
     total = 0
+    distinct = {}
     for path in args.logs:
         with open(path, errors="replace") as log:
-            total += sum(line.count("panicked at") for line in log)
+            lines = log.readlines()
+        for i, line in enumerate(lines):
+            if "panicked at" not in line:
+                continue
+            total += line.count("panicked at")
+            where = line.split("panicked at", 1)[1].strip().rstrip(":")
+            message = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            key = f"{where}: {message}"
+            distinct[key] = distinct.get(key, 0) + 1
     value = load(args.results, "panics") or {}
     value[args.label] = total
     save(args.results, "panics", value)
     print(f"  'panicked at' in the server log ({args.label}): {total}")
+    for key, count in sorted(distinct.items(), key=lambda kv: -kv[1])[:5]:
+        print(f"    {count} × {key[:200]}")
 
 
 IDLE_FRAMES = ("park", "epoll_wait", "Condvar", "flume::", "wait_for", "blocking::pool")
@@ -686,7 +697,9 @@ def crate_of(name):
         return None  # custom sections: debug names and tool metadata, not shipped code
     if name.startswith("data segment") or name.startswith("data["):
         return "(data segments)"
-    if re.match(r"^(elem|table|type|import|export|global|memory|start|code)\b", name):
+    if name.startswith("code["):
+        return "(functions without a name)"
+    if re.match(r"^(elem|table|type|import|export|global|memory|start)\b", name):
         return "(wasm tables, types, imports)"
     text = re.sub(r"^<\(\) as ", "<T as ", name)  # `<() as Trait>`: the trait's crate
     while True:
@@ -754,7 +767,7 @@ def cmd_bundle(args):
                     skipped += item["shallow_size"]
                     continue
                 crates[crate] = crates.get(crate, 0) + item["shallow_size"]
-                if not crate.startswith("("):
+                if not crate.startswith("(") or crate == "(functions without a name)":
                     functions.append((item["shallow_size"], item["name"]))
             counted = sum(crates.values())
             breakdown = {
@@ -766,6 +779,13 @@ def cmd_bundle(args):
                 "crates": sorted(crates.items(), key=lambda kv: -kv[1])[:12],
                 "functions": sorted(functions, reverse=True)[:10],
             }
+            unnamed = crates.get("(functions without a name)", 0)
+            if unnamed > counted / 2:
+                # A stripped wasm: no crate to attribute its code to.
+                value["breakdown_reason"] = (
+                    f"{os.path.basename(twiggy_input)} has no function names; give the wasm before "
+                    "wasm-bindgen (BENCH_PREBUILT/front/*.wasm, or build here)")
+                breakdown["by_crate_possible"] = False
             value["breakdown"] = breakdown
     save(args.results, "bundle", value)
     if breakdown:
@@ -774,7 +794,10 @@ def cmd_bundle(args):
         print(f"  twiggy top of {kind}: {breakdown['counted_bytes']} B of code and data "
               f"(left out: {breakdown['custom_section_bytes']} B of custom sections, "
               f"{breakdown['describe_bytes']} B of wasm-bindgen describe shims)")
-        print("  per crate (sum of shallow sizes by the crate prefix of each item's name):")
+        if breakdown.get("by_crate_possible", True):
+            print("  per crate (sum of shallow sizes by the crate prefix of each item's name):")
+        else:
+            print(f"  per crate: n/a ({value['breakdown_reason']}); by kind of item:")
         for crate, size in breakdown["crates"]:
             print(f"    {size:>9} B {100 * size / breakdown['counted_bytes']:5.1f}%  {crate}")
         print("  largest functions:")
@@ -884,7 +907,7 @@ def cmd_report(args):
         parts = " + ".join(f"{f['file']} {f['brotli'] / 1000:.1f}" for f in bundle["files"])
         bcell = f"{bundle['brotli'] / 1000:.1f} KB brotli ({parts}); {bundle['raw'] / 1000:.1f} KB raw"
         b = bundle.get("breakdown")
-        if b:
+        if b and b.get("by_crate_possible", True):
             top = ", ".join(f"{crate} {100 * size / b['counted_bytes']:.0f}%" for crate, size in b["crates"][:4])
             bcell += f"; largest crates in the wasm (twiggy): {top}"
         else:
