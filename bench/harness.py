@@ -425,12 +425,14 @@ def _ms(text):
     return float(match.group(1)) * WRK_UNITS[match.group(2)] if match else None
 
 
-def _cpu_busy_seconds():
-    """Seconds of CPU time the whole machine has spent busy (all cores), from /proc/stat."""
+def _cpu_seconds():
+    """Seconds of CPU time the whole machine has spent busy, and waiting for I/O (all cores),
+    from /proc/stat."""
     with open("/proc/stat") as stat:
         fields = [int(v) for v in stat.readline().split()[1:]]
-    idle = fields[3] + fields[4]  # idle, iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    idle, iowait = fields[3], fields[4]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields[:8]) - idle - iowait) / tick, iowait / tick
 
 
 def _process_cpu_seconds(pid):
@@ -461,7 +463,7 @@ def cmd_wrk(args):
     # What else ran meanwhile: the machine's busy CPU time less the server's and wrk's.
     import resource
 
-    busy, served = _cpu_busy_seconds(), _process_cpu_seconds(args.pid)
+    (busy, iowait), served = _cpu_seconds(), _process_cpu_seconds(args.pid)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     run = subprocess.run(command, capture_output=True, text=True, timeout=args.duration + 60)
@@ -469,8 +471,10 @@ def cmd_wrk(args):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wrk_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     server_cpu = _process_cpu_seconds(args.pid) - served
-    others = max(0.0, _cpu_busy_seconds() - busy - server_cpu - wrk_cpu)
+    busy_after, iowait_after = _cpu_seconds()
+    others = max(0.0, busy_after - busy - server_cpu - wrk_cpu)
     others_share = others / (elapsed * os.cpu_count())
+    iowait_share = (iowait_after - iowait) / (elapsed * os.cpu_count())
     out = run.stdout
     if run.returncode != 0 or "Requests/sec" not in out:
         raise Failure(f"wrk failed on {args.url}: {run.stderr.strip() or out.strip()}")
@@ -487,6 +491,7 @@ def cmd_wrk(args):
         "rps": rps, "p50": p50, "p99": p99,
         "bytes_per_response": per_response, "probe_body_bytes": len(probe.body),
         "server_cpu_share": server_cpu / (elapsed * os.cpu_count()), "others_cpu_share": others_share,
+        "iowait_share": iowait_share,
         "non2xx": int(non2xx.group(1)) if non2xx else 0,
         "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0,
     })
@@ -498,7 +503,7 @@ def cmd_wrk(args):
     print(f"  {args.name:<28} {rps:>9.0f} req/s   p50 {p50:>7.2f} ms   p99 {p99:>7.2f} ms   "
           f"{per_response:>6.0f} B/response (one probe's body: {len(probe.body)} B)   "
           f"CPU: server {100 * server_cpu / (elapsed * os.cpu_count()):.0f}%, "
-          f"other processes {100 * others_share:.0f}%{flag}")
+          f"other processes {100 * others_share:.0f}%, I/O wait {100 * iowait_share:.0f}%{flag}")
 
 
 def _reset(sock):
@@ -598,6 +603,18 @@ def cmd_panics(args):
     value = load(args.results, "panics") or {}
     value[args.label] = total
     save(args.results, "panics", value)
+    warnings = {}
+    for path in args.logs:
+        with open(path, errors="replace") as log:
+            for line in log:
+                if " WARN " in line:
+                    text = re.sub(r"\x1b\[[0-9;]*m", "", line.split(" WARN ", 1)[1])
+                    key = re.sub(r"\d+(\.\d+)?", "N", text.strip())[:110]
+                    warnings[key] = warnings.get(key, 0) + 1
+    if warnings:
+        print(f"  warnings in the server log: {sum(warnings.values())}, most frequent:")
+        for key, count in sorted(warnings.items(), key=lambda kv: -kv[1])[:5]:
+            print(f"    {count} × {key}")
     print(f"  'panicked at' in the server log ({args.label}): {total}")
     for key, count in sorted(distinct.items(), key=lambda kv: -kv[1])[:5]:
         print(f"    {count} × {key[:200]}")
