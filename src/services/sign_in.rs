@@ -194,10 +194,7 @@ impl AuthService {
     /// Claims from the userinfo endpoint, at most `userinfo_max_age` old. A failure is answered
     /// from memory, without asking the provider, for 2 s, then 4 s, 8 s … up to 60 s while it
     /// keeps failing: a provider in trouble is not asked again on every page view.
-    pub async fn userinfo(
-        &self,
-        tokens: &TokenSet,
-    ) -> Result<Arc<serde_json::Value>, Arc<AuthError>> {
+    pub async fn userinfo(&self, tokens: &TokenSet) -> UserinfoAnswer {
         let key = token_key(tokens);
         if let Some(cache) = &self.userinfo {
             if let Some(claims) = cache.get(&key).await {
@@ -269,7 +266,10 @@ impl AuthService {
             Err(error) => return Err(error),
         };
         let mut refreshed = SignedIn::new(tokens);
-        refreshed.user.roles = person.user.roles;
+        if !refreshed.tokens.claims.all.contains_key("roles") {
+            // Read from userinfo for this request already (see `current`).
+            refreshed.user.roles = person.user.roles;
+        }
         let answer = self.userinfo(&refreshed.tokens).await;
         if is_refusal(&answer) {
             tracing::warn!(user = %refreshed.user.sub, "userinfo refused the refreshed access token; signing out");

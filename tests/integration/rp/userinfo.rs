@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use leptos_logto::auth::{AuthError, AuthSession};
+use leptos_logto::services::{AuthService, SignedIn};
 use serde_json::json;
 use tokio::task::JoinSet;
 use tower_sessions::Session;
@@ -15,6 +16,24 @@ use super::roles::{service, session_with};
 use super::{Harness, ACCESS};
 
 const ACCESS_2: &str = "access-token-2-Uu4";
+
+/// A harness with one person signed in: their session, the app's sign-in service, and who they are.
+async fn signed_in() -> (Harness, Session, AuthService, SignedIn) {
+    let h = Harness::start().await;
+    let session = session_with(&h, |_| {}).await;
+    let auth = service(&h);
+    let person = auth.current(&session).await.unwrap().unwrap();
+    (h, session, auth, person)
+}
+
+/// `result` is [`AuthError::SignedOut`], and the session is signed out for good.
+async fn assert_signed_out(auth: &AuthService, session: &Session, result: Result<(), AuthError>) {
+    assert!(matches!(result, Err(AuthError::SignedOut)), "{result:?}");
+    assert!(
+        auth.current(session).await.unwrap().is_none(),
+        "still signed in"
+    );
+}
 
 /// The token endpoint's answer to a refresh: a new access token.
 fn refreshed() -> Reply {
@@ -29,10 +48,8 @@ fn refreshed() -> Reply {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_userinfo_is_held_back_with_a_growing_wait() {
-    let h = Harness::start().await;
-    let session = session_with(&h, |_| {}).await;
-    let auth = Arc::new(service(&h));
-    let person = auth.current(&session).await.unwrap().unwrap();
+    let (h, _session, auth, person) = signed_in().await;
+    let auth = Arc::new(auth);
     h.provider.knobs().userinfo_status = 503;
     let userinfo = || h.provider.count(|c| &c.userinfo);
 
@@ -78,10 +95,8 @@ async fn a_failing_userinfo_is_held_back_with_a_growing_wait() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_access_token_is_refreshed_once_however_many_views_saw_the_refusal() {
-    let h = Harness::start().await;
-    let session = session_with(&h, |_| {}).await;
-    let auth = Arc::new(service(&h));
-    let person = auth.current(&session).await.unwrap().unwrap();
+    let (h, session, auth, person) = signed_in().await;
+    let auth = Arc::new(auth);
     {
         let mut knobs = h.provider.knobs();
         knobs.userinfo = json!({"sub": "user-1", "name": "Ada"});
@@ -126,10 +141,7 @@ async fn a_refused_access_token_is_refreshed_once_however_many_views_saw_the_ref
 
 #[tokio::test]
 async fn a_refused_access_token_whose_refresh_is_refused_signs_out() {
-    let h = Harness::start().await;
-    let session = session_with(&h, |_| {}).await;
-    let auth = service(&h);
-    let person = auth.current(&session).await.unwrap().unwrap();
+    let (h, session, auth, person) = signed_in().await;
     {
         let mut knobs = h.provider.knobs();
         knobs.userinfo_refused_token = Some(ACCESS.to_owned());
@@ -139,47 +151,25 @@ async fn a_refused_access_token_whose_refresh_is_refused_signs_out() {
         );
     }
     let result = auth.userinfo_for_page(&session, person).await;
-    assert!(
-        matches!(result, Err(AuthError::SignedOut)),
-        "{:?}",
-        result.err()
-    );
-    assert!(
-        auth.current(&session).await.unwrap().is_none(),
-        "still signed in"
-    );
+    assert_signed_out(&auth, &session, result.map(|_| ())).await;
 }
 
 #[tokio::test]
 async fn a_refreshed_access_token_refused_too_signs_out() {
-    let h = Harness::start().await;
-    let session: Session = session_with(&h, |_| {}).await;
-    let auth = service(&h);
-    let person = auth.current(&session).await.unwrap().unwrap();
+    let (h, session, auth, person) = signed_in().await;
     {
         let mut knobs = h.provider.knobs();
         knobs.userinfo_status = 401;
         knobs.refresh_reply = refreshed();
     }
     let result = auth.userinfo_for_page(&session, person).await;
-    assert!(
-        matches!(result, Err(AuthError::SignedOut)),
-        "{:?}",
-        result.err()
-    );
+    assert_signed_out(&auth, &session, result.map(|_| ())).await;
     assert_eq!(h.provider.count(|c| &c.refresh_grants), 1);
-    assert!(
-        auth.current(&session).await.unwrap().is_none(),
-        "still signed in"
-    );
 }
 
 #[tokio::test]
 async fn a_provider_outage_at_userinfo_keeps_the_session() {
-    let h = Harness::start().await;
-    let session = session_with(&h, |_| {}).await;
-    let auth = service(&h);
-    let person = auth.current(&session).await.unwrap().unwrap();
+    let (h, session, auth, person) = signed_in().await;
     h.provider.knobs().userinfo_status = 500;
     let (still, answer) = auth.userinfo_for_page(&session, person).await.unwrap();
     assert!(answer.is_err());
