@@ -6,6 +6,7 @@
 pub mod api;
 pub mod components;
 pub mod format;
+pub mod page_data;
 pub mod pages;
 pub mod settings_api;
 
@@ -95,7 +96,7 @@ pub fn App() -> impl IntoView {
     provide_context(theme);
     provide_context(SessionResource(Resource::new(
         || (),
-        |()| api::session_info(),
+        |()| page_data::load(api::session_info()),
     )));
     // Effects run only in the browser, so this attribute appears once hydration is done: tests and
     // styles can tell a hydrated page from server-rendered HTML.

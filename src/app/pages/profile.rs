@@ -7,6 +7,7 @@ use crate::app::api::{profile, RefreshTokens};
 use crate::app::components::error_page::ErrorPage;
 use crate::app::components::sign_out_button::SignOutButton;
 use crate::app::format::{self, LocalTime};
+use crate::app::page_data;
 use crate::app::SessionResource;
 use crate::ui_types::{AppError, ProfileData};
 use leptos::prelude::*;
@@ -14,7 +15,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let data = Resource::new(|| (), |()| profile());
+    let data = Resource::new(|| (), |()| page_data::load(profile()));
     view! {
         <Title text="Your profile" />
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading your profile…"</p> }>

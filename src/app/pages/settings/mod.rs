@@ -9,6 +9,7 @@ mod email;
 mod fields;
 
 use crate::app::components::error_page::ErrorPage;
+use crate::app::page_data;
 use crate::app::settings_api::{load_settings, SaveSignIn};
 use crate::ui_types::{AppError, SettingsData, SignInSettings};
 use branding::BrandingSection;
@@ -19,7 +20,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let data = Resource::new(|| (), |()| load_settings());
+    let data = Resource::new(|| (), |()| page_data::load(load_settings()));
     view! {
         <Title text="Sign-in experience" />
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading the settings…"</p> }>
