@@ -4,6 +4,7 @@
 //! CSRF, security headers, request logs — and serves it until SIGINT or SIGTERM. No business rules
 //! live here: they are in `services`.
 
+pub mod anonymous_pages;
 pub mod csrf;
 pub mod extract;
 pub mod fns;
@@ -162,7 +163,16 @@ where
         .with_state(state);
     // The middleware wraps the router as a whole, not each route: axum clones a route's whole
     // service stack for every request, while a router clones as one `Arc`.
+    let public_pages = anonymous_pages::AnonymousPages::new(
+        site.pages,
+        Arc::clone(&page_csp),
+        Arc::clone(&services),
+    );
     let middleware = tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(
+            public_pages,
+            anonymous_pages::serve,
+        ))
         .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(
