@@ -12,7 +12,8 @@
 //! for the fetch's lifetime means the walk can never hold the last reference; the last of them is
 //! released when the fetch ends, outside any lock.
 
-use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::prelude::Owner;
 use std::future::Future;
 
 /// `fetch`, holding the current owner and all its ancestors until it ends (on the server; in the

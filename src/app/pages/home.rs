@@ -1,5 +1,6 @@
-//! The home page: signed out, "Sign in" and (while sign-up is open) "Create account"; signed in, a greeting with links to
-//! the profile and sign-out. Links to the dev mailbox while the embedded provider sends codes there.
+//! The home page, rendered on the server: signed out, "Sign in" and (while sign-up is open)
+//! "Create account" (an island, for their pending states); signed in, a greeting with links to the
+//! profile and sign-out. Links to the dev mailbox while the embedded provider sends codes there.
 
 use crate::app::api::StartSignIn;
 use crate::app::components::sign_out_button::SignOutButton;
@@ -80,7 +81,7 @@ fn SignedIn(user: UserView) -> impl IntoView {
 }
 
 /// "Sign in", and "Create account" while the provider lets new people sign up.
-#[component]
+#[island]
 fn SignedOut(sign_up_open: bool) -> impl IntoView {
     let sign_in = ServerAction::<StartSignIn>::new();
     let register = ServerAction::<StartSignIn>::new();
