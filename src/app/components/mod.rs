@@ -2,6 +2,7 @@
 //! (theme switch, sign-out, the header's signed-in links, the hydration mark) that run in the
 //! browser.
 
+pub mod action_form;
 pub mod error_page;
 pub mod hydration_mark;
 pub mod layout;

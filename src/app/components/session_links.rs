@@ -2,6 +2,7 @@
 //! administrators), an island: when a page finds the session ended ([`announce_session_ended`]),
 //! they give way to "Sign in", so the header stops greeting someone who is no longer signed in.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 
 /// The browser event (on `window`) that says the session has ended.
@@ -34,9 +35,9 @@ pub fn SessionLinks(admin: bool, path: String) -> impl IntoView {
     }
     move || {
         if ended.get() {
-            view! { <a href="/logto/sign-in" rel="external">"Sign in"</a> }.into_any()
+            Either::Left(view! { <a href="/logto/sign-in" rel="external">"Sign in"</a> })
         } else {
-            view! {
+            Either::Right(view! {
                 <a href="/profile" aria-current=current(&path, "/profile")>"Profile"</a>
                 {admin.then(|| view! {
                     <a
@@ -46,8 +47,7 @@ pub fn SessionLinks(admin: bool, path: String) -> impl IntoView {
                         "Sign-in experience"
                     </a>
                 })}
-            }
-            .into_any()
+            })
         }
     }
 }

@@ -2,7 +2,9 @@
 //! a pending state while the server signs out. [`SignOutButton`] is the island for server-rendered
 //! pages; [`SignOutForm`] is the same form for use inside another island.
 
+use super::action_form::submit_to;
 use crate::app::api::SignOut;
+use leptos::server_fn::ServerFn;
 use leptos::prelude::*;
 
 /// The sign-out button as an island of its own.
@@ -22,10 +24,10 @@ pub fn SignOutForm(secondary: bool) -> impl IntoView {
         "button"
     };
     view! {
-        <ActionForm action=action attr:class="inline-form">
+        <form method="post" action=SignOut::url() class="inline-form" on:submit=submit_to(action)>
             <button type="submit" class=class disabled=move || pending.try_get().unwrap_or(false) data-testid="sign-out">
                 {move || if pending.try_get().unwrap_or(false) { "Signing out…" } else { "Sign out" }}
             </button>
-        </ActionForm>
+        </form>
     }
 }

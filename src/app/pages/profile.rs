@@ -4,6 +4,7 @@
 //! by the server; a session that ends while the page is open is said so by the token panel.
 
 use crate::app::api::{profile, RefreshTokens};
+use crate::app::components::action_form::submit_to;
 use crate::app::components::error_page::ErrorPage;
 use crate::app::components::session_links::announce_session_ended;
 use crate::app::components::sign_out_button::SignOutForm;
@@ -11,6 +12,7 @@ use crate::app::format::{self, LiveLocalTime, LocalTime};
 use crate::app::page_data;
 use crate::ui_types::{AppError, ProfileData};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::{Meta, Title};
 
 /// Where a person whose session has ended signs in again, coming back here afterwards.
@@ -116,29 +118,29 @@ fn TokenPanel(
             </dd>
         </dl>
         <div class="actions">
-            <ActionForm action=refresh attr:class="inline-form">
+            <form method="post" action=RefreshTokens::url() class="inline-form" on:submit=submit_to(refresh)>
                 <button type="submit" class="button" disabled=move || refreshing.try_get().unwrap_or(false) data-testid="refresh">
                     {move || if refreshing.try_get().unwrap_or(false) { "Refreshing…" } else { "Refresh tokens now" }}
                 </button>
-            </ActionForm>
+            </form>
             <SignOutForm secondary=true />
         </div>
-        <Show when=move || refreshed.try_get().flatten().is_some_and(|result| result.is_ok())>
+        {move || refreshed.try_get().flatten().is_some_and(|result| result.is_ok()).then(|| view! {
             <p class="alert alert--success" role="status" data-testid="refreshed">
                 "Tokens refreshed. The new access token expires " <LiveLocalTime unix_seconds=expires_at /> "."
             </p>
-        </Show>
-        <Show when=refresh_failed>
+        })}
+        {move || refresh_failed().then(|| view! {
             <p class="alert alert--error" role="alert">
                 "The tokens could not be refreshed. Try again in a moment."
             </p>
-        </Show>
-        <Show when=session_ended>
+        })}
+        {move || session_ended().then(|| view! {
             <div class="alert alert--error" role="alert" data-testid="session-ended">
                 <p>"Your session has ended, so the tokens cannot be refreshed. Sign in again to go on."</p>
                 <a href=SIGN_IN_AGAIN rel="external" class="button">"Sign in again"</a>
             </div>
-        </Show>
+        })}
     }
 }
 

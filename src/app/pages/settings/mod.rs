@@ -9,6 +9,7 @@ mod branding;
 mod email;
 mod fields;
 
+use crate::app::components::action_form::submit_to;
 use crate::app::components::error_page::ErrorPage;
 use crate::app::page_data;
 use crate::app::settings_api::{load_settings, SaveSignIn};
@@ -17,6 +18,7 @@ use branding::BrandingSection;
 use email::EmailSection;
 use fields::{results, CheckField, OutcomeBanner};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::{Meta, Title};
 
 #[component]
@@ -81,9 +83,9 @@ fn SettingsForms(settings: SettingsData) -> impl IntoView {
                 "How people sign up and sign in, and how their verification emails are sent. "
                 "Changes apply to the next sign-in."
             </p>
-            <Show when=move || dirty.get()>
+            {move || dirty.get().then(|| view! {
                 <p class="notice notice--warning" data-testid="unsaved">"You have unsaved changes."</p>
-            </Show>
+            })}
             <EmailSection email=settings.email dirty />
             <SignInSection sign_in=settings.sign_in dirty />
             <BrandingSection branding=settings.branding dirty />
@@ -165,7 +167,8 @@ fn SignInSection(sign_in: SignInSettings, dirty: RwSignal<bool>) -> impl IntoVie
     view! {
         <section class="panel" aria-labelledby="sign-in-heading">
             <h2 id="sign-in-heading">"Sign-up and sign-in"</h2>
-            <ActionForm action=action attr:class="stack" attr:id="sign-in-form" on:input=move |_| dirty.set(true)>
+            <form method="post" action=SaveSignIn::url() class="stack" id="sign-in-form"
+                on:submit=submit_to(action) on:input=move |_| dirty.set(true)>
                 <CheckField outcome name="email_sign_up" checked=sign_in.email_sign_up
                     label="New people can create an account with their email address"
                     hint="Email is the sign-up identifier; it is verified with a code before the account is created." />
@@ -181,7 +184,7 @@ fn SignInSection(sign_in: SignInSettings, dirty: RwSignal<bool>) -> impl IntoVie
                         {move || if pending.try_get().unwrap_or(false) { "Saving…" } else { "Save sign-in methods" }}
                     </button>
                 </div>
-            </ActionForm>
+            </form>
         </section>
     }
 }
