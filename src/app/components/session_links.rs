@@ -6,6 +6,7 @@ use leptos::either::Either;
 use leptos::prelude::*;
 
 /// The browser event (on `window`) that says the session has ended.
+#[cfg(feature = "hydrate")]
 const SESSION_ENDED: &str = "session-ended";
 
 /// Tells the page (the header's links) that the session has ended.
@@ -30,8 +31,7 @@ pub fn SessionLinks(admin: bool, path: String) -> impl IntoView {
     let ended = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
     {
-        let _listening =
-            window_event_listener_untyped(SESSION_ENDED, move |_| ended.set(true));
+        let _listening = window_event_listener_untyped(SESSION_ENDED, move |_| ended.set(true));
     }
     move || {
         if ended.get() {

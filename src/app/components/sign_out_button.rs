@@ -4,8 +4,8 @@
 
 use super::action_form::submit_to;
 use crate::app::api::SignOut;
-use leptos::server_fn::ServerFn;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 /// The sign-out button as an island of its own.
 #[island]

@@ -29,7 +29,16 @@ pub fn SettingsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading the settings…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(settings) => view! { <SettingsForms settings /> }.into_any(),
+                    Ok(settings) => view! {
+                        <section class="settings">
+                            <h1>"Sign-in experience"</h1>
+                            <p class="lead">
+                                "How people sign up and sign in, and how their verification emails are sent. "
+                                "Changes apply to the next sign-in."
+                            </p>
+                            <SettingsForms settings />
+                        </section>
+                    }.into_any(),
                     Err(error) => view! { <LoadFailure error /> }.into_any(),
                 }
             })}
@@ -77,19 +86,12 @@ fn SettingsForms(settings: SettingsData) -> impl IntoView {
     let dirty = RwSignal::new(false);
     warn_before_leaving(dirty);
     view! {
-        <section class="settings">
-            <h1>"Sign-in experience"</h1>
-            <p class="lead">
-                "How people sign up and sign in, and how their verification emails are sent. "
-                "Changes apply to the next sign-in."
-            </p>
-            {move || dirty.get().then(|| view! {
-                <p class="notice notice--warning" data-testid="unsaved">"You have unsaved changes."</p>
-            })}
-            <EmailSection email=settings.email dirty />
-            <SignInSection sign_in=settings.sign_in dirty />
-            <BrandingSection branding=settings.branding dirty />
-        </section>
+        {move || dirty.get().then(|| view! {
+            <p class="notice notice--warning" data-testid="unsaved">"You have unsaved changes."</p>
+        })}
+        <EmailSection email=settings.email dirty />
+        <SignInSection sign_in=settings.sign_in dirty />
+        <BrandingSection branding=settings.branding dirty />
     }
 }
 
