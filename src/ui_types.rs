@@ -50,7 +50,8 @@ pub const THEME_COOKIE: &str = "leptos_logto_theme";
 
 /// The colour theme a person chose (system → light → dark), kept in a cookie the server reads to
 /// render it and to pass it on to the provider's pages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Theme {
     System,
     Light,

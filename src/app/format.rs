@@ -1,13 +1,20 @@
 //! Formatting for the UI. [`utc`] and [`duration`] are identical on server and browser (no
-//! time-zone database needed); [`LocalTime`] shows an instant in the reader's own time zone once
-//! the page is hydrated (UTC before), with the raw value on hover.
+//! time-zone database needed); [`LocalTime`] (an island, for server-rendered pages) and
+//! [`LiveLocalTime`] (inside another island, following a signal) show an instant in the reader's
+//! own time zone once hydrated (UTC before), with the raw value on hover.
 
 use leptos::prelude::*;
+
+/// An instant (Unix seconds) as a `<time>` in the reader's time zone, as an island of its own.
+#[island]
+pub fn LocalTime(unix_seconds: u64) -> impl IntoView {
+    view! { <LiveLocalTime unix_seconds=Signal::stored(unix_seconds) /> }
+}
 
 /// An instant (Unix seconds) as a `<time>`: UTC from the server, then the browser's local date
 /// and time; the exact UTC time and the raw value in its tooltip.
 #[component]
-pub fn LocalTime(#[prop(into)] unix_seconds: Signal<u64>) -> impl IntoView {
+pub fn LiveLocalTime(#[prop(into)] unix_seconds: Signal<u64>) -> impl IntoView {
     let shown = RwSignal::new(String::new());
     Effect::new(move |_| shown.set(local(unix_seconds.get())));
     view! {

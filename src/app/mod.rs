@@ -1,7 +1,10 @@
-//! The Leptos UI, compiled for both the server (SSR) and the browser (hydrate): the HTML shell, the
-//! one route table ([`PAGES`]: which pages need sign-in), pages and components, and the server
-//! functions they call. Server work is reached only through those server functions; on the server
-//! [`site`] hands the whole UI to the composition root.
+//! The Leptos UI in islands mode: the server renders every page (the HTML shell, the one route
+//! table ([`PAGES`]: which pages need sign-in), pages and components); only the `#[island]`
+//! components (theme switch, sign-in and sign-out buttons, the profile's token panel and local
+//! times, the settings forms, the header's signed-in links, the hydration mark) are hydrated in
+//! the browser, with serialisable props and no context from the server's components. Server work
+//! is reached only through the server functions; on the server [`site`] hands the whole UI to the
+//! composition root.
 
 pub mod api;
 pub mod components;
@@ -11,6 +14,7 @@ pub mod pages;
 pub mod settings_api;
 
 use crate::ui_types::{Access, AppError, PageRule, SessionSummary};
+use components::hydration_mark::HydrationMark;
 use components::layout::{Footer, Header};
 use components::theme_toggle::initial_theme;
 use leptos::prelude::*;
@@ -78,7 +82,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -88,36 +92,28 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: layout and routes.
+/// The application: layout and routes, rendered on the server. Every route is rendered in full
+/// before it is sent (`SsrMode::Async`), so its HTML needs no streaming scripts.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let theme = RwSignal::new(initial_theme());
-    provide_context(theme);
+    let theme = initial_theme();
     provide_context(SessionResource(Resource::new(
         || (),
         |()| page_data::load(api::session_info()),
     )));
-    // Effects run only in the browser, so this attribute appears once hydration is done: tests and
-    // styles can tell a hydrated page from server-rendered HTML.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
 
     view! {
-        <Html
-            {..}
-            data-theme=move || theme.get().as_str()
-            data-hydrated=move || hydrated.get().then_some("true")
-        />
+        <Html {..} data-theme=theme.as_str() />
         <Title formatter=|title: String| {
             if title.is_empty() { "Leptos × Logto".to_owned() } else { format!("{title} · Leptos × Logto") }
         } />
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
-            <Header />
+            <Header theme />
             <main id="main" class="page">
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/sign-in-error") view=SignInErrorPage ssr=SsrMode::Async />
                     <Route
@@ -125,10 +121,12 @@ pub fn App() -> impl IntoView {
                         view=SettingsPage
                         ssr=SsrMode::Async
                     />
-                    <Route path=path!("/logto/sign-out") view=SignOutPage />
+                    <Route path=path!("/logto/sign-out") view=SignOutPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <Footer />
+            // Last, so that it hydrates after every other island of the page.
+            <HydrationMark />
         </Router>
     }
 }

@@ -12,11 +12,14 @@
 //! for the fetch's lifetime means the walk can never hold the last reference; the last of them is
 //! released when the fetch ends, outside any lock.
 
-use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::prelude::Owner;
 use std::future::Future;
 
 /// `fetch`, holding the current owner and all its ancestors until it ends (on the server; in the
 /// browser the page's owners live as long as the page).
+// In the browser build there are no owners to hold, and the wrapper is a plain `async` block.
+#[cfg_attr(not(feature = "ssr"), allow(clippy::manual_async_fn))]
 pub fn load<F>(fetch: F) -> impl Future<Output = F::Output> + Send
 where
     F: Future + Send,

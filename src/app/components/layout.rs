@@ -1,12 +1,15 @@
-//! The page frame: the header with the site name and navigation, and the footer.
+//! The page frame, rendered on the server: the header with the site name, navigation and the
+//! theme switch, and the footer.
 
-use super::theme_toggle::ThemeToggle;
+use super::session_links::SessionLinks;
+use super::theme_toggle::{Theme, ThemeToggle};
 use crate::app::SessionResource;
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
 #[component]
-pub fn Header() -> impl IntoView {
+pub fn Header(theme: Theme) -> impl IntoView {
     view! {
         <header class="site-header">
             <div class="site-header__inner">
@@ -18,25 +21,25 @@ pub fn Header() -> impl IntoView {
                     <A href="/" exact=true>"Home"</A>
                     <UserLinks />
                 </nav>
-                <ThemeToggle />
+                <ThemeToggle theme />
             </div>
         </header>
     }
 }
 
-/// Profile link for a signed-in person, a sign-in link otherwise.
+/// Profile link for a signed-in person (an island, which drops them when the session ends), a
+/// sign-in link otherwise.
 #[component]
 fn UserLinks() -> impl IntoView {
     let session = expect_context::<SessionResource>();
+    let path = use_location().pathname;
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match session.0.await.ok().and_then(|info| info.user) {
-                    Some(user) if user.is_admin => view! {
-                        <A href="/profile">"Profile"</A>
-                        <A href="/settings/sign-in-experience">"Sign-in experience"</A>
-                    }.into_any(),
-                    Some(_) => view! { <A href="/profile">"Profile"</A> }.into_any(),
+                    Some(user) => {
+                        view! { <SessionLinks admin=user.is_admin path=path.get_untracked() /> }.into_any()
+                    }
                     None => view! { <a href="/logto/sign-in" rel="external">"Sign in"</a> }.into_any(),
                 }
             })}

@@ -1,6 +1,7 @@
-//! The colour-theme switch (system → light → dark). The choice is kept in a cookie so that the
-//! server renders the chosen theme on the next visit without a flash; the button works only once
-//! the page is hydrated, which makes it the app's visible hydration check.
+//! The colour-theme switch (system → light → dark), an island. The server renders the chosen
+//! theme (from the cookie) on `<html data-theme>` and as the button's starting state, so there is
+//! no flash; a click sets the attribute and the cookie in the browser. The button works only once
+//! its island is hydrated.
 
 pub use crate::ui_types::{theme_from_cookie_header, Theme, THEME_COOKIE};
 use leptos::prelude::*;
@@ -14,8 +15,8 @@ fn label(theme: Theme) -> &'static str {
     }
 }
 
-/// The theme to render with: from the request cookie on the server, from `document.cookie` in the
-/// browser (so hydration agrees with the server's HTML).
+/// The theme to render with, from the request's cookie (the server renders every page; `System`
+/// outside a request).
 pub fn initial_theme() -> Theme {
     #[cfg(feature = "ssr")]
     let header = use_context::<http::request::Parts>().and_then(|parts| {
@@ -25,15 +26,7 @@ pub fn initial_theme() -> Theme {
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned)
     });
-    #[cfg(feature = "hydrate")]
-    let header = {
-        use wasm_bindgen::JsCast;
-        document()
-            .dyn_into::<web_sys::HtmlDocument>()
-            .ok()
-            .and_then(|document| document.cookie().ok())
-    };
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    #[cfg(not(feature = "ssr"))]
     let header: Option<String> = None;
     header
         .as_deref()
@@ -41,11 +34,15 @@ pub fn initial_theme() -> Theme {
         .unwrap_or(Theme::System)
 }
 
-/// Stores the choice for a year; readable by scripts on purpose (it is not sensitive).
-fn remember(theme: Theme) {
+/// Shows `theme` on `<html data-theme>` and stores the choice for a year; the cookie is readable
+/// by scripts on purpose (it is not sensitive).
+fn apply(theme: Theme) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
+        if let Some(root) = document().document_element() {
+            let _ignored = root.set_attribute("data-theme", theme.as_str());
+        }
         if let Ok(document) = document().dyn_into::<web_sys::HtmlDocument>() {
             let cookie = format!(
                 "{THEME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
@@ -58,13 +55,14 @@ fn remember(theme: Theme) {
     let _ = theme;
 }
 
-#[component]
-pub fn ThemeToggle() -> impl IntoView {
-    let theme = expect_context::<RwSignal<Theme>>();
+/// The switch, starting from the theme the server rendered the page with.
+#[island]
+pub fn ThemeToggle(theme: Theme) -> impl IntoView {
+    let theme = RwSignal::new(theme);
     let change = move |_| {
         let next = theme.get_untracked().next();
         theme.set(next);
-        remember(next);
+        apply(next);
     };
     view! {
         <button

@@ -1,11 +1,14 @@
-//! The home page: signed out, "Sign in" and (while sign-up is open) "Create account"; signed in, a greeting with links to
-//! the profile and sign-out. Links to the dev mailbox while the embedded provider sends codes there.
+//! The home page, rendered on the server: signed out, "Sign in" and (while sign-up is open)
+//! "Create account" (an island, for their pending states); signed in, a greeting with links to the
+//! profile and sign-out. Links to the dev mailbox while the embedded provider sends codes there.
 
 use crate::app::api::StartSignIn;
+use crate::app::components::action_form::submit_to;
 use crate::app::components::sign_out_button::SignOutButton;
 use crate::app::SessionResource;
 use crate::ui_types::{SessionSummary, UserView};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 #[component]
@@ -80,7 +83,7 @@ fn SignedIn(user: UserView) -> impl IntoView {
 }
 
 /// "Sign in", and "Create account" while the provider lets new people sign up.
-#[component]
+#[island]
 fn SignedOut(sign_up_open: bool) -> impl IntoView {
     let sign_in = ServerAction::<StartSignIn>::new();
     let register = ServerAction::<StartSignIn>::new();
@@ -90,18 +93,18 @@ fn SignedOut(sign_up_open: bool) -> impl IntoView {
         move || signing_in.try_get().unwrap_or(false) || registering.try_get().unwrap_or(false);
     view! {
         <div class="actions">
-            <ActionForm action=sign_in attr:class="inline-form">
+            <form method="post" action=StartSignIn::url() class="inline-form" on:submit=submit_to(sign_in)>
                 <button type="submit" class="button" disabled=busy data-testid="sign-in">
                     {move || if signing_in.try_get().unwrap_or(false) { "Redirecting…" } else { "Sign in" }}
                 </button>
-            </ActionForm>
+            </form>
             {sign_up_open.then(|| view! {
-                <ActionForm action=register attr:class="inline-form">
+                <form method="post" action=StartSignIn::url() class="inline-form" on:submit=submit_to(register)>
                     <input type="hidden" name="register" value="true" />
                     <button type="submit" class="button button--secondary" disabled=busy data-testid="create-account">
                         {move || if registering.try_get().unwrap_or(false) { "Redirecting…" } else { "Create account" }}
                     </button>
-                </ActionForm>
+                </form>
             })}
         </div>
     }

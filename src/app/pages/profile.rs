@@ -1,17 +1,22 @@
 //! `/profile` (signed in only): the user id, the ID-token claims, recent userinfo, token and session
-//! lifetimes, a "Refresh tokens now" button and sign-out. A full page load while signed out is
-//! redirected by the server; in the browser, a 401 from the server function sends the person to
-//! sign in and back.
+//! lifetimes, a "Refresh tokens now" button and sign-out. Rendered on the server; the token panel
+//! ([`TokenPanel`]) and each instant are islands. A full page load while signed out is redirected
+//! by the server; a session that ends while the page is open is said so by the token panel.
 
 use crate::app::api::{profile, RefreshTokens};
+use crate::app::components::action_form::submit_to;
 use crate::app::components::error_page::ErrorPage;
-use crate::app::components::sign_out_button::SignOutButton;
-use crate::app::format::{self, LocalTime};
+use crate::app::components::session_links::announce_session_ended;
+use crate::app::components::sign_out_button::SignOutForm;
+use crate::app::format::{self, LiveLocalTime, LocalTime};
 use crate::app::page_data;
-use crate::app::SessionResource;
 use crate::ui_types::{AppError, ProfileData};
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos::server_fn::ServerFn;
+use leptos_meta::{Meta, Title};
+
+/// Where a person whose session has ended signs in again, coming back here afterwards.
+const SIGN_IN_AGAIN: &str = "/logto/sign-in?return_to=/profile";
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
@@ -22,15 +27,14 @@ pub fn ProfilePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(profile) => view! { <ProfileView profile /> }.into_any(),
-                    Err(AppError::SignedOut) => {
-                        send_to_sign_in();
-                        view! {
-                            <p class="muted">
-                                "Your session has ended. Taking you to "
-                                <a href="/logto/sign-in?return_to=/profile" rel="external">"sign in"</a>"…"
-                            </p>
-                        }.into_any()
-                    }
+                    // Signed out between the server's guard and this render: on to sign in.
+                    Err(AppError::SignedOut) => view! {
+                        <Meta http_equiv="refresh" content=format!("0;url={SIGN_IN_AGAIN}") />
+                        <p class="muted">
+                            "Your session has ended. Taking you to "
+                            <a href=SIGN_IN_AGAIN rel="external">"sign in"</a>"…"
+                        </p>
+                    }.into_any(),
                     Err(error) => view! {
                         <ErrorPage status=error.status() title="Your profile is unavailable" message=error.message()>
                             <a href="/profile" class="button" rel="external">"Try again"</a>
@@ -42,89 +46,22 @@ pub fn ProfilePage() -> impl IntoView {
     }
 }
 
-/// A full navigation to sign in, coming back here afterwards.
-fn send_to_sign_in() {
-    #[cfg(feature = "hydrate")]
-    {
-        let _navigated = window()
-            .location()
-            .set_href("/logto/sign-in?return_to=/profile");
-    }
-}
-
 #[component]
 fn ProfileView(profile: ProfileData) -> impl IntoView {
-    let refresh = ServerAction::<RefreshTokens>::new();
-    // Signals made with the view and read with `try_get`: a server render may resolve a closure
-    // after the view's owner is gone, and must not panic then.
-    let (refreshing, refreshed) = (refresh.pending(), refresh.value());
-    let expires_at = RwSignal::new(profile.access_token_expires_at);
-    Effect::new(move |_| {
-        if let Some(Ok(new_expiry)) = refreshed.try_get().flatten() {
-            expires_at.set(new_expiry);
-        }
-    });
-    let refresh_failed = move || matches!(refreshed.try_get().flatten(), Some(Err(ref error)) if *error != AppError::SignedOut);
-    let session_ended = move || {
-        matches!(
-            refreshed.try_get().flatten(),
-            Some(Err(AppError::SignedOut))
-        )
-    };
-    // Once the session has ended, the header must stop greeting the person.
-    let session = use_context::<SessionResource>();
-    Effect::new(move |_| {
-        if session_ended() {
-            if let Some(session) = session {
-                session.0.refetch();
-            }
-        }
-    });
-    let user = profile.user.clone();
+    let user = profile.user;
     view! {
         <section class="profile">
-            <h1 data-testid="profile-name">{user.display_name.clone()}</h1>
-            <dl class="facts">
-                <dt>"User ID"</dt>
-                <dd><code data-testid="user-id">{user.id.clone()}</code></dd>
-                <dt>"Email"</dt>
-                <dd>{user.email.clone().unwrap_or_else(|| "—".to_owned())}</dd>
-                <dt>"Role"</dt>
-                <dd>{if user.is_admin { "Administrator" } else { "Member" }}</dd>
-                <dt>"Access token expires"</dt>
-                <dd data-testid="access-expiry"><LocalTime unix_seconds=expires_at /></dd>
-                <dt>"Session"</dt>
-                <dd>
-                    "Ends after " {format::duration(profile.session_idle_timeout_secs)} " without activity, and "
-                    {format::duration(profile.session_absolute_lifetime_secs)} " after sign-in at the latest."
-                </dd>
-            </dl>
-            <div class="actions">
-                <ActionForm action=refresh attr:class="inline-form">
-                    <button type="submit" class="button" disabled=move || refreshing.try_get().unwrap_or(false) data-testid="refresh">
-                        {move || if refreshing.try_get().unwrap_or(false) { "Refreshing…" } else { "Refresh tokens now" }}
-                    </button>
-                </ActionForm>
-                <SignOutButton secondary=true />
-            </div>
-            <Show when=move || refreshed.try_get().flatten().is_some_and(|result| result.is_ok())>
-                <p class="alert alert--success" role="status" data-testid="refreshed">
-                    "Tokens refreshed. The new access token expires " <LocalTime unix_seconds=expires_at /> "."
-                </p>
-            </Show>
-            <Show when=refresh_failed>
-                <p class="alert alert--error" role="alert">
-                    "The tokens could not be refreshed. Try again in a moment."
-                </p>
-            </Show>
-            <Show when=session_ended>
-                <div class="alert alert--error" role="alert" data-testid="session-ended">
-                    <p>"Your session has ended, so the tokens cannot be refreshed. Sign in again to go on."</p>
-                    <a href="/logto/sign-in?return_to=/profile" rel="external" class="button">"Sign in again"</a>
-                </div>
-            </Show>
+            <h1 data-testid="profile-name">{user.display_name}</h1>
+            <TokenPanel
+                user_id=user.id
+                email=user.email
+                is_admin=user.is_admin
+                expires_at=profile.access_token_expires_at
+                idle_secs=profile.session_idle_timeout_secs
+                absolute_secs=profile.session_absolute_lifetime_secs
+            />
             <h2>"ID token claims"</h2>
-            <ClaimsTable claims=profile.claims.clone() testid="claims" />
+            <ClaimsTable claims=profile.claims testid="claims" />
             <h2>"Userinfo"</h2>
             <p class="muted">{userinfo_age(profile.userinfo_max_age_secs)}</p>
             {match profile.userinfo {
@@ -132,6 +69,78 @@ fn ProfileView(profile: ProfileData) -> impl IntoView {
                 Err(message) => view! { <p class="alert alert--error" role="alert">{message}</p> }.into_any(),
             }}
         </section>
+    }
+}
+
+/// The facts that change with a refresh, "Refresh tokens now" with its answer, and sign-out. Its
+/// props are what the page shows anyway (no token ever reaches the browser). When the refresh
+/// finds the session ended, it says so and tells the header ([`announce_session_ended`]).
+#[island]
+fn TokenPanel(
+    user_id: String,
+    email: Option<String>,
+    is_admin: bool,
+    expires_at: u64,
+    idle_secs: u64,
+    absolute_secs: u64,
+) -> impl IntoView {
+    let refresh = ServerAction::<RefreshTokens>::new();
+    // Signals made with the view and read with `try_get`: a server render may resolve a closure
+    // after the view's owner is gone, and must not panic then.
+    let (refreshing, refreshed) = (refresh.pending(), refresh.value());
+    let expires_at = RwSignal::new(expires_at);
+    let refresh_failed = move || matches!(refreshed.try_get().flatten(), Some(Err(ref error)) if *error != AppError::SignedOut);
+    let session_ended = move || {
+        matches!(
+            refreshed.try_get().flatten(),
+            Some(Err(AppError::SignedOut))
+        )
+    };
+    Effect::new(move |_| match refreshed.try_get().flatten() {
+        Some(Ok(new_expiry)) => expires_at.set(new_expiry),
+        Some(Err(AppError::SignedOut)) => announce_session_ended(),
+        _ => {}
+    });
+    view! {
+        <dl class="facts">
+            <dt>"User ID"</dt>
+            <dd><code data-testid="user-id">{user_id}</code></dd>
+            <dt>"Email"</dt>
+            <dd>{email.unwrap_or_else(|| "—".to_owned())}</dd>
+            <dt>"Role"</dt>
+            <dd>{if is_admin { "Administrator" } else { "Member" }}</dd>
+            <dt>"Access token expires"</dt>
+            <dd data-testid="access-expiry"><LiveLocalTime unix_seconds=expires_at /></dd>
+            <dt>"Session"</dt>
+            <dd>
+                "Ends after " {format::duration(idle_secs)} " without activity, and "
+                {format::duration(absolute_secs)} " after sign-in at the latest."
+            </dd>
+        </dl>
+        <div class="actions">
+            <form method="post" action=RefreshTokens::url() class="inline-form" on:submit=submit_to(refresh)>
+                <button type="submit" class="button" disabled=move || refreshing.try_get().unwrap_or(false) data-testid="refresh">
+                    {move || if refreshing.try_get().unwrap_or(false) { "Refreshing…" } else { "Refresh tokens now" }}
+                </button>
+            </form>
+            <SignOutForm secondary=true />
+        </div>
+        {move || refreshed.try_get().flatten().is_some_and(|result| result.is_ok()).then(|| view! {
+            <p class="alert alert--success" role="status" data-testid="refreshed">
+                "Tokens refreshed. The new access token expires " <LiveLocalTime unix_seconds=expires_at /> "."
+            </p>
+        })}
+        {move || refresh_failed().then(|| view! {
+            <p class="alert alert--error" role="alert">
+                "The tokens could not be refreshed. Try again in a moment."
+            </p>
+        })}
+        {move || session_ended().then(|| view! {
+            <div class="alert alert--error" role="alert" data-testid="session-ended">
+                <p>"Your session has ended, so the tokens cannot be refreshed. Sign in again to go on."</p>
+                <a href=SIGN_IN_AGAIN rel="external" class="button">"Sign in again"</a>
+            </div>
+        })}
     }
 }
 

@@ -12,7 +12,7 @@ pub fn SignOutPage() -> impl IntoView {
         <section class="narrow">
             <h1>"Sign out"</h1>
             <p>"You will be signed out of this app and of the sign-in service."</p>
-            <SignOutButton />
+            <SignOutButton secondary=false />
         </section>
     }
 }

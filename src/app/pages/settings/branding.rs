@@ -3,9 +3,11 @@
 //! is the application's name registered with the provider.
 
 use super::fields::{results, OutcomeBanner, TextField};
+use crate::app::components::action_form::submit_to;
 use crate::app::settings_api::SaveBranding;
 use crate::ui_types::BrandingSettings;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 #[component]
 pub fn BrandingSection(branding: BrandingSettings, dirty: RwSignal<bool>) -> impl IntoView {
@@ -18,7 +20,8 @@ pub fn BrandingSection(branding: BrandingSettings, dirty: RwSignal<bool>) -> imp
             <p class="hint">
                 "How the sign-in pages look: they show the application's name, these logos and this colour on buttons and links."
             </p>
-            <ActionForm action=action attr:class="stack" attr:id="branding-form" on:input=move |_| dirty.set(true)>
+            <form method="post" action=SaveBranding::url() class="stack" id="branding-form"
+                on:submit=submit_to(action) on:input=move |_| dirty.set(true)>
                 <TextField outcome name="branding[logo_url]" label="Logo URL" value=branding.logo_url
                     hint="An https:// address of an image (SVG or PNG), shown on light backgrounds. Leave blank for none." />
                 <TextField outcome name="branding[dark_logo_url]" label="Logo URL for the dark theme" value=branding.dark_logo_url
@@ -35,7 +38,7 @@ pub fn BrandingSection(branding: BrandingSettings, dirty: RwSignal<bool>) -> imp
                         {move || if pending.try_get().unwrap_or(false) { "Saving…" } else { "Save branding" }}
                     </button>
                 </div>
-            </ActionForm>
+            </form>
         </section>
     }
 }

@@ -4,12 +4,15 @@
 //! before replacing the active connector or keeping settings that fail the check.
 
 use super::fields::{results, FieldError, OutcomeBanner, TextField};
+use crate::app::components::action_form::submit_to;
 use crate::app::settings_api::SaveEmail;
 use crate::ui_types::{
     ActiveConnector, EmailFactory, EmailSettings, Outcome, SecretStorage, TemplateForm,
     OPTIONAL_USAGE_TYPES, REQUIRED_USAGE_TYPES, SES_FACTORY,
 };
+use leptos::either::Either;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 #[component]
 pub fn EmailSection(email: EmailSettings, dirty: RwSignal<bool>) -> impl IntoView {
@@ -35,7 +38,8 @@ pub fn EmailSection(email: EmailSettings, dirty: RwSignal<bool>) -> impl IntoVie
         <section class="panel" aria-labelledby="email-heading">
             <h2 id="email-heading">"Email connector"</h2>
             {active}
-            <ActionForm action=action attr:class="stack" attr:id="email-form" on:input=move |_| dirty.set(true)>
+            <form method="post" action=SaveEmail::url() class="stack" id="email-form"
+                on:submit=submit_to(action) on:input=move |_| dirty.set(true)>
                 <fieldset class="choice">
                     <legend>"Send verification emails with"</legend>
                     {choices.into_iter().map(|choice| {
@@ -58,7 +62,7 @@ pub fn EmailSection(email: EmailSettings, dirty: RwSignal<bool>) -> impl IntoVie
                     }).collect_view()}
                     <FieldError outcome field="factory" />
                 </fieldset>
-                <Show when=move || offers_ses>
+                {offers_ses.then(|| view! {
                 <div class="ses-fields" class:is-hidden=move || factory.get() != SES_FACTORY>
                     <TextField outcome name="ses[access_key_id]" label="Access key ID" value=ses.access_key_id.clone()
                         hint="The IAM access key allowed to call ses:SendEmail, e.g. AKIAIOSFODNN7EXAMPLE." required=true />
@@ -105,7 +109,7 @@ pub fn EmailSection(email: EmailSettings, dirty: RwSignal<bool>) -> impl IntoVie
                         </button>
                     </div>
                 </div>
-                </Show>
+                })}
                 <OutcomeBanner outcome failed testid="email-outcome" />
                 <div class="actions">
                     <button type="submit" name="intent" value="save" class="button" disabled=move || pending.try_get().unwrap_or(false)
@@ -113,7 +117,7 @@ pub fn EmailSection(email: EmailSettings, dirty: RwSignal<bool>) -> impl IntoVie
                         {move || if pending.try_get().unwrap_or(false) { "Working…" } else { "Save email connector" }}
                     </button>
                 </div>
-            </ActionForm>
+            </form>
         </section>
     }
 }
@@ -121,25 +125,23 @@ pub fn EmailSection(email: EmailSettings, dirty: RwSignal<bool>) -> impl IntoVie
 /// Which connector sends codes today, named whatever made it.
 fn active_line(active: Option<&ActiveConnector>, choices: &[EmailFactory]) -> impl IntoView {
     match active {
-        None => view! {
+        None => Either::Left(view! {
             <p class="notice notice--warning" data-testid="active-connector">
                 "No email connector is set up yet, so nobody can receive a sign-in code."
             </p>
-        }
-        .into_any(),
+        }),
         Some(active) => {
             let configurable = choices.iter().any(|choice| choice.id == active.factory);
             let name = active.name.clone();
             let factory = active.factory.clone();
-            view! {
+            Either::Right(view! {
                 <p class="notice" data-testid="active-connector">
                     "Active now: " <strong>{name}</strong> " (" <code>{factory}</code> ")."
                     {(!configurable).then_some(
                         " It was set up outside this page, which cannot edit it; saving another service below replaces it.",
                     )}
                 </p>
-            }
-            .into_any()
+            })
         }
     }
 }
@@ -159,6 +161,7 @@ fn TemplateEditor(
             .map(|usage| (*usage).to_owned())
             .collect::<Vec<_>>()
     };
+    let can_add = Memo::new(move |_| !available().is_empty());
     let add = move |_| {
         let usage = choice.get_untracked();
         if usage.is_empty() {
@@ -216,7 +219,7 @@ fn TemplateEditor(
                     })
                     .collect_view()
             }}
-            <Show when=move || !available().is_empty()>
+            {move || can_add.get().then(|| view! {
                 <div class="add-template">
                     <div class="field">
                         <label for="add_template">"Add a template for"</label>
@@ -227,7 +230,7 @@ fn TemplateEditor(
                     </div>
                     <button type="button" class="button button--secondary" on:click=add>"Add template"</button>
                 </div>
-            </Show>
+            })}
         </fieldset>
     }
 }

@@ -4,6 +4,7 @@
 //! problem after a failed submit.
 
 use crate::ui_types::{AppError, FindingLevel, Outcome};
+use leptos::either::Either;
 use leptos::prelude::*;
 
 /// A form's last answer as (outcome, failure message); a successful save clears `dirty`, and a
@@ -163,14 +164,11 @@ pub fn OutcomeBanner(
 ) -> impl IntoView {
     move || {
         if let Some(message) = failed.get() {
-            return Some(
-                view! {
-                    <div class="alert alert--error" role="alert" tabindex="-1" data-focus-on-problem data-testid=testid>
-                        <p>{message}</p>
-                    </div>
-                }
-                .into_any(),
-            );
+            return Some(Either::Left(view! {
+                <div class="alert alert--error" role="alert" tabindex="-1" data-focus-on-problem data-testid=testid>
+                    <p>{message}</p>
+                </div>
+            }));
         }
         outcome.get().map(|o| {
             let class = if o.ok { "alert alert--success" } else { "alert alert--error" };
@@ -203,7 +201,7 @@ pub fn OutcomeBanner(
                     <code>{detail}</code>
                 </details>
             });
-            view! {
+            Either::Right(view! {
                 <div class=class role=if o.ok { "status" } else { "alert" } tabindex="-1"
                     data-focus-on-problem=(!o.ok && !asks).then_some("") data-testid=testid>
                     <p>{o.message}</p>
@@ -211,8 +209,7 @@ pub fn OutcomeBanner(
                     {detail}
                     {confirm}
                 </div>
-            }
-            .into_any()
+            })
         })
     }
 }

@@ -1,13 +1,15 @@
 //! `/settings/sign-in-experience` (administrators only): the email connector (`email`), the
 //! sign-up and sign-in methods, and the sign-in pages' branding (`branding`), saved through
-//! Logto's Management API. Plain forms that work without WASM; with it, pending states, inline
-//! results, field errors tied to their fields (`fields`), focus on the first problem, and a
-//! warning before unsaved edits are lost — on reload and on in-app links.
+//! Logto's Management API. Plain forms that work without WASM; the forms are one island
+//! ([`SettingsForms`], its props the settings as loaded, the SES secret never among them) that
+//! adds pending states, inline results, field errors tied to their fields (`fields`), focus on
+//! the first problem, and a warning before unsaved edits are lost — on reload and on links.
 
 mod branding;
 mod email;
 mod fields;
 
+use crate::app::components::action_form::submit_to;
 use crate::app::components::error_page::ErrorPage;
 use crate::app::page_data;
 use crate::app::settings_api::{load_settings, SaveSignIn};
@@ -16,7 +18,8 @@ use branding::BrandingSection;
 use email::EmailSection;
 use fields::{results, CheckField, OutcomeBanner};
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos::server_fn::ServerFn;
+use leptos_meta::{Meta, Title};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -26,7 +29,16 @@ pub fn SettingsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading the settings…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(settings) => view! { <Settings settings /> }.into_any(),
+                    Ok(settings) => view! {
+                        <section class="settings">
+                            <h1>"Sign-in experience"</h1>
+                            <p class="lead">
+                                "How people sign up and sign in, and how their verification emails are sent. "
+                                "Changes apply to the next sign-in."
+                            </p>
+                            <SettingsForms settings />
+                        </section>
+                    }.into_any(),
                     Err(error) => view! { <LoadFailure error /> }.into_any(),
                 }
             })}
@@ -45,17 +57,13 @@ fn LoadFailure(error: AppError) -> impl IntoView {
             />
         }
         .into_any(),
+        // Signed out between the server's guard and this render: on to sign in.
         AppError::SignedOut => {
-            #[cfg(feature = "hydrate")]
-            {
-                let _navigated = window()
-                    .location()
-                    .set_href("/logto/sign-in?return_to=/settings/sign-in-experience");
-            }
             view! {
+                <Meta http_equiv="refresh" content=format!("0;url={SIGN_IN}") />
                 <p class="muted">
                     "Taking you to "
-                    <a href="/logto/sign-in?return_to=/settings/sign-in-experience" rel="external">"sign in"</a>"…"
+                    <a href=SIGN_IN rel="external">"sign in"</a>"…"
                 </p>
             }
             .into_any()
@@ -69,24 +77,21 @@ fn LoadFailure(error: AppError) -> impl IntoView {
     }
 }
 
-#[component]
-fn Settings(settings: SettingsData) -> impl IntoView {
+/// Where a signed-out visitor signs in, coming back here afterwards.
+const SIGN_IN: &str = "/logto/sign-in?return_to=/settings/sign-in-experience";
+
+/// The settings forms, an island.
+#[island]
+fn SettingsForms(settings: SettingsData) -> impl IntoView {
     let dirty = RwSignal::new(false);
     warn_before_leaving(dirty);
     view! {
-        <section class="settings">
-            <h1>"Sign-in experience"</h1>
-            <p class="lead">
-                "How people sign up and sign in, and how their verification emails are sent. "
-                "Changes apply to the next sign-in."
-            </p>
-            <Show when=move || dirty.get()>
-                <p class="notice notice--warning" data-testid="unsaved">"You have unsaved changes."</p>
-            </Show>
-            <EmailSection email=settings.email dirty />
-            <SignInSection sign_in=settings.sign_in dirty />
-            <BrandingSection branding=settings.branding dirty />
-        </section>
+        {move || dirty.get().then(|| view! {
+            <p class="notice notice--warning" data-testid="unsaved">"You have unsaved changes."</p>
+        })}
+        <EmailSection email=settings.email dirty />
+        <SignInSection sign_in=settings.sign_in dirty />
+        <BrandingSection branding=settings.branding dirty />
     }
 }
 
@@ -94,7 +99,7 @@ fn Settings(settings: SettingsData) -> impl IntoView {
 const LEAVE_QUESTION: &str = "You have unsaved changes. Leave this page and lose them?";
 
 /// Asks before unsaved edits are lost: on reload or closing the tab (the browser's own prompt)
-/// and on a link within the app (which the router would follow without a page load).
+/// and on a link (in the capture phase, before the page follows it).
 fn warn_before_leaving(dirty: RwSignal<bool>) {
     #[cfg(feature = "hydrate")]
     {
@@ -106,7 +111,7 @@ fn warn_before_leaving(dirty: RwSignal<bool>) {
                 event.set_return_value(LEAVE_QUESTION);
             }
         });
-        // In the capture phase on the document, so it runs before the router's click handler.
+        // In the capture phase on the document, so it runs before the link is followed.
         let on_click =
             Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |event: web_sys::MouseEvent| {
                 if !dirty.try_get_untracked().unwrap_or(false)
@@ -164,7 +169,8 @@ fn SignInSection(sign_in: SignInSettings, dirty: RwSignal<bool>) -> impl IntoVie
     view! {
         <section class="panel" aria-labelledby="sign-in-heading">
             <h2 id="sign-in-heading">"Sign-up and sign-in"</h2>
-            <ActionForm action=action attr:class="stack" attr:id="sign-in-form" on:input=move |_| dirty.set(true)>
+            <form method="post" action=SaveSignIn::url() class="stack" id="sign-in-form"
+                on:submit=submit_to(action) on:input=move |_| dirty.set(true)>
                 <CheckField outcome name="email_sign_up" checked=sign_in.email_sign_up
                     label="New people can create an account with their email address"
                     hint="Email is the sign-up identifier; it is verified with a code before the account is created." />
@@ -180,7 +186,7 @@ fn SignInSection(sign_in: SignInSettings, dirty: RwSignal<bool>) -> impl IntoVie
                         {move || if pending.try_get().unwrap_or(false) { "Saving…" } else { "Save sign-in methods" }}
                     </button>
                 </div>
-            </ActionForm>
+            </form>
         </section>
     }
 }
