@@ -7,6 +7,8 @@
 //! `TEST_POSTGRES_URL` set, `cargo bench --features ssr --bench session_engines`
 //! (env `SESSIONS`, `SECONDS`, `CONCURRENCY`, `SIGN_INS`).
 
+// The app's settings island has a deeply nested view type (see src/main.rs).
+#![recursion_limit = "512"]
 // A benchmark: any failure should stop it loudly.
 #![allow(
     clippy::unwrap_used,

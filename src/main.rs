@@ -3,6 +3,10 @@
 //! the app, with the embedded provider when `LOGTO_ENDPOINT` is unset; `leptos-logto provider`
 //! runs only the provider, for other applications.
 
+// The settings island's view type is deeply nested; its layout is computed where the binary
+// instantiates the app.
+#![recursion_limit = "512"]
+
 /// mimalloc serves the many small allocations of page rendering faster than the system allocator.
 #[cfg(feature = "ssr")]
 #[global_allocator]

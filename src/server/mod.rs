@@ -1,7 +1,8 @@
 //! The app's composition root, axum wiring only: turns [`Settings`] and the app's [`Site`] (its
 //! Leptos view, HTML shell and route table, given by `app`) into one router — Leptos pages and
-//! server functions, sign-in routes, health check, static files, sessions, the request's services,
-//! CSRF, security headers, request logs — and serves it until SIGINT or SIGTERM. No business rules
+//! server functions, sign-in routes, health check, static files, the cache of public pages for
+//! visitors without a session, sessions, the request's services, CSRF, security headers, request
+//! logs — and serves it until SIGINT or SIGTERM. No business rules
 //! live here: they are in `services`.
 
 pub mod anonymous_pages;

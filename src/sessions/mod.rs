@@ -136,8 +136,11 @@ impl Engine {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(5));
+        // A local file's connection cannot go stale: no ping before each use, which would cost
+        // every query a second round trip to the connection's worker thread.
         let pool = SqlitePoolOptions::new()
             .max_connections(POOL_SIZE)
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| failed(&e))?;

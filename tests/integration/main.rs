@@ -1,5 +1,7 @@
 //! Integration tests of the server, one binary with a module per area.
 
+// The app's settings island has a deeply nested view type (see src/main.rs).
+#![recursion_limit = "512"]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod engines;

@@ -112,3 +112,61 @@ async fn a_supplied_request_id_is_echoed() {
     let (response, _) = send(settings(&[]), request).await;
     assert_eq!(response.headers()["x-request-id"], "trace-me-123");
 }
+
+/// The page's CSP nonce and its body, for one request through `app`.
+async fn page_and_nonce(
+    app: &axum::Router,
+    request: http::Request<axum::body::Body>,
+) -> (String, String) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("page CSP carries a nonce")
+        .to_owned();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (nonce, String::from_utf8(body.to_vec()).unwrap())
+}
+
+/// Public pages for visitors without a session come from a cache of rendered HTML: each answer
+/// still has its own nonce, in every place the page has one, and the theme cookie is part of the
+/// key.
+#[tokio::test]
+async fn cached_public_pages_get_a_fresh_nonce_everywhere_and_keep_the_visitors_theme() {
+    let app = crate::support::app(settings(&[]));
+    let mut nonces: Vec<String> = Vec::new();
+    let mut masked: Vec<String> = Vec::new();
+    for _ in 0..3 {
+        let (nonce, body) = page_and_nonce(&app, get("/")).await;
+        let places = body.matches("nonce=\"").count();
+        assert!(places >= 2, "the page's scripts carry nonces: {body}");
+        assert_eq!(body.matches(&format!("nonce=\"{nonce}\"")).count(), places);
+        for earlier in &nonces {
+            assert!(
+                !body.contains(earlier.as_str()),
+                "an earlier visitor's nonce in the page"
+            );
+        }
+        nonces.push(nonce.clone());
+        masked.push(body.replace(&nonce, "NONCE"));
+    }
+    assert_eq!(masked[0], masked[1], "the same page for every visitor");
+    assert_eq!(masked[1], masked[2]);
+
+    let dark = http::Request::get("/")
+        .header(http::header::COOKIE, "leptos_logto_theme=dark")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (_, body) = page_and_nonce(&app, dark).await;
+    assert!(body.contains("data-theme=\"dark\""), "{body}");
+    let (_, body) = page_and_nonce(&app, get("/")).await;
+    assert!(!body.contains("data-theme=\"dark\""), "{body}");
+}
