@@ -52,9 +52,22 @@ pub const PAGES: &[PageRule] = &[
     },
 ];
 
-/// Who is signed in, loaded once per page and shared by the header and the pages.
-#[derive(Clone, Copy)]
-pub struct SessionResource(pub Resource<Result<SessionSummary, AppError>>);
+/// Who is signed in, as the server worked it out before the page renders (once per request),
+/// shared by the header and the pages. Pages render only on the server (islands mode): in the
+/// browser only islands run, and they get what they need as props.
+#[derive(Clone)]
+pub struct SessionNow(pub Result<SessionSummary, AppError>);
+
+impl SessionNow {
+    /// This request's, from the server (a render outside a request: the one-sentence failure).
+    fn of_request() -> Self {
+        #[cfg(feature = "ssr")]
+        let known = crate::server::fns::session_summary_now();
+        #[cfg(not(feature = "ssr"))]
+        let known = None;
+        Self(known.unwrap_or(Err(AppError::Internal)))
+    }
+}
 
 /// The whole UI, for the server's router.
 #[cfg(feature = "ssr")]
@@ -98,10 +111,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let theme = initial_theme();
-    provide_context(SessionResource(Resource::new(
-        || (),
-        |()| page_data::load(api::session_info()),
-    )));
+    provide_context(SessionNow::of_request());
 
     view! {
         <Html {..} data-theme=theme.as_str() />

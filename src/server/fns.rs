@@ -1,10 +1,11 @@
 //! What the app's server functions stand on: the request's [`Visit`] from the Leptos context, and
 //! [`answer`], which sets the HTTP status of a refusal (401, 403, 502, 503…) on the response. A
-//! server function is then one line: `answer(visit().await?.profile().await)`.
+//! server function is then one line: `answer(visit().await?.profile().await)`. Pages read who is signed
+//! in without waiting through [`session_summary_now`].
 
 use super::extract::visit_of;
 use crate::services::Visit;
-use crate::ui_types::AppError;
+use crate::ui_types::{AppError, SessionSummary};
 use http::request::Parts;
 use http::StatusCode;
 use leptos::prelude::use_context;
@@ -17,6 +18,14 @@ pub async fn visit() -> Result<Visit, AppError> {
         AppError::Internal
     });
     answer(parts.and_then(|parts| visit_of(&parts)))
+}
+
+/// Who is signed in, as the guard worked it out before this page's render; `None` outside a
+/// request, or when the guard did not run.
+pub fn session_summary_now() -> Option<Result<SessionSummary, AppError>> {
+    use_context::<Parts>()
+        .and_then(|parts| visit_of(&parts).ok())
+        .and_then(|visit| visit.summary_worked_out())
 }
 
 /// `result`, with the status of its error set on the response.

@@ -10,7 +10,7 @@
 //! the render would be saved (or its cookie removed) too late. The request's `Visit` remembers the
 //! answer for the render and its server functions.
 
-use super::extract::{Admin, AppRejection, CurrentUser};
+use super::extract::{visit_of, Admin, AppRejection, CurrentUser};
 use crate::ui_types::{access_of, Access, AppError, PageRule};
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
@@ -55,6 +55,11 @@ pub async fn protect_pages(
             "/logto/sign-in?return_to={}",
             urlencoding::encode(&target)
         ));
+    }
+    // What every page's header shows, worked out now so that the render reads it without
+    // waiting (the `Visit` keeps it).
+    if let Ok(visit) = visit_of(&parts) {
+        let _summary = visit.summary().await;
     }
     next.run(Request::from_parts(parts, body)).await
 }

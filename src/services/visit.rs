@@ -23,6 +23,7 @@ pub struct Visit {
     services: Arc<Services>,
     session: Session,
     person: Arc<OnceCell<Option<SignedIn>>>,
+    summary: Arc<OnceCell<Result<SessionSummary, AppError>>>,
     /// The colour theme the person chose (`light`, `dark`), passed on to the provider's pages.
     ui_theme: Option<&'static str>,
 }
@@ -33,6 +34,7 @@ impl Visit {
             services,
             session,
             person: Arc::default(),
+            summary: Arc::default(),
             ui_theme: None,
         }
     }
@@ -74,15 +76,27 @@ impl Visit {
         }
     }
 
-    /// Who is signed in, as every page's header and the home page show it.
+    /// Who is signed in, as every page's header and the home page show it; worked out once per
+    /// request.
     pub async fn summary(&self) -> Result<SessionSummary, AppError> {
-        let person = self.person().await?;
-        let sign_up_open = person.is_none() && self.sign_up_open().await;
-        Ok(profile::summary(
-            &self.services.auth,
-            person.as_ref(),
-            sign_up_open,
-        ))
+        self.summary
+            .get_or_init(|| async {
+                let person = self.person().await?;
+                let sign_up_open = person.is_none() && self.sign_up_open().await;
+                Ok(profile::summary(
+                    &self.services.auth,
+                    person.as_ref(),
+                    sign_up_open,
+                ))
+            })
+            .await
+            .clone()
+    }
+
+    /// [`Self::summary`] if it has been worked out already (the guard does so before a page
+    /// renders), without waiting.
+    pub fn summary_worked_out(&self) -> Option<Result<SessionSummary, AppError>> {
+        self.summary.get().cloned()
     }
 
     /// The profile page's data.

@@ -3,7 +3,7 @@
 
 use super::session_links::SessionLinks;
 use super::theme_toggle::{Theme, ThemeToggle};
-use crate::app::SessionResource;
+use crate::app::SessionNow;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
@@ -31,19 +31,13 @@ pub fn Header(theme: Theme) -> impl IntoView {
 /// sign-in link otherwise.
 #[component]
 fn UserLinks() -> impl IntoView {
-    let session = expect_context::<SessionResource>();
+    let session = expect_context::<SessionNow>();
     let path = use_location().pathname;
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match session.0.await.ok().and_then(|info| info.user) {
-                    Some(user) => {
-                        view! { <SessionLinks admin=user.is_admin path=path.get_untracked() /> }.into_any()
-                    }
-                    None => view! { <a href="/logto/sign-in" rel="external">"Sign in"</a> }.into_any(),
-                }
-            })}
-        </Transition>
+    match session.0.ok().and_then(|info| info.user) {
+        Some(user) => {
+            view! { <SessionLinks admin=user.is_admin path=path.get_untracked() /> }.into_any()
+        }
+        None => view! { <a href="/logto/sign-in" rel="external">"Sign in"</a> }.into_any(),
     }
 }
 

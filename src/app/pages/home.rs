@@ -5,7 +5,7 @@
 use crate::app::api::StartSignIn;
 use crate::app::components::action_form::submit_to;
 use crate::app::components::sign_out_button::SignOutButton;
-use crate::app::SessionResource;
+use crate::app::SessionNow;
 use crate::ui_types::{SessionSummary, UserView};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -13,7 +13,15 @@ use leptos_meta::Title;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let session = expect_context::<SessionResource>();
+    let welcome = match expect_context::<SessionNow>().0 {
+        Ok(info) => view! { <Welcome info /> }.into_any(),
+        Err(_) => view! {
+            <p class="alert alert--error" role="alert">
+                "We couldn't check your session. Reload the page to try again."
+            </p>
+        }
+        .into_any(),
+    };
     view! {
         <Title text="" />
         <section class="hero">
@@ -22,18 +30,7 @@ pub fn HomePage() -> impl IntoView {
                 "A Leptos full-stack app that signs people in through Logto's OpenID Connect flow. "
                 "Tokens stay on the server; the browser only ever holds a session cookie."
             </p>
-            <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Checking your session…"</p> }>
-                {move || Suspend::new(async move {
-                    match session.0.await {
-                        Ok(info) => view! { <Welcome info /> }.into_any(),
-                        Err(_) => view! {
-                            <p class="alert alert--error" role="alert">
-                                "We couldn't check your session. Reload the page to try again."
-                            </p>
-                        }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {welcome}
         </section>
         <section class="cards" aria-label="What this app does">
             <article class="card">

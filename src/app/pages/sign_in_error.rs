@@ -4,7 +4,7 @@
 //! sign-in, or an old sign-in link was used again), it says so and lets them go on instead.
 
 use crate::app::components::error_page::ErrorPage;
-use crate::app::SessionResource;
+use crate::app::SessionNow;
 use crate::ui_types::{SignInFailure, UserView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,17 +14,13 @@ use leptos_router::hooks::use_query_map;
 pub fn SignInErrorPage() -> impl IntoView {
     let query = use_query_map();
     let failure = SignInFailure::parse(&query.read_untracked().get("reason").unwrap_or_default());
-    let session = expect_context::<SessionResource>();
-    view! {
-        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Checking your session…"</p> }>
-            {move || Suspend::new(async move {
-                let user = session.0.await.ok().and_then(|summary| summary.user);
-                match user {
-                    Some(user) if stale(failure) => view! { <AlreadySignedIn user /> }.into_any(),
-                    _ => view! { <Failed failure /> }.into_any(),
-                }
-            })}
-        </Suspense>
+    match expect_context::<SessionNow>()
+        .0
+        .ok()
+        .and_then(|summary| summary.user)
+    {
+        Some(user) if stale(failure) => view! { <AlreadySignedIn user /> }.into_any(),
+        _ => view! { <Failed failure /> }.into_any(),
     }
 }
 
