@@ -87,7 +87,9 @@ where
 #[cfg(feature = "hydrate")]
 mod browser {
     use crate::ui_types::AppError;
+    // The JSON reader Leptos deserialises island props with.
     use leptos::prelude::window;
+    use leptos::serde_json;
     use serde::de::DeserializeOwned;
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
