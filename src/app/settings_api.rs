@@ -68,6 +68,8 @@ mod tests {
     use crate::ui_types::{AppError, TemplateForm};
     use leptos::server_fn::codec::{FromReq, PostUrl};
 
+    // A test helper (clippy allows `unwrap` only in the tests themselves).
+    #[allow(clippy::unwrap_used)]
     fn request(body: &'static str) -> http::Request<axum::body::Body> {
         http::Request::post("/api/settings/email")
             .header("content-type", "application/x-www-form-urlencoded")
