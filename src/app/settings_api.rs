@@ -61,3 +61,67 @@ pub async fn save_sign_in(
     };
     answer(visit().await?.save_sign_in(&methods).await)
 }
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::{SaveEmail, SaveSignIn};
+    use crate::ui_types::{AppError, TemplateForm};
+    use leptos::server_fn::codec::{FromReq, PostUrl};
+
+    // A test helper (clippy allows `unwrap` only in the tests themselves).
+    #[allow(clippy::unwrap_used)]
+    fn request(body: &'static str) -> http::Request<axum::body::Body> {
+        http::Request::post("/api/settings/email")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    }
+
+    /// The islands post the form's fields as the browser encodes them (`URLSearchParams`, as a
+    /// form without WASM posts them: brackets percent-encoded, spaces as `+`), not re-encoded
+    /// from the function's arguments; the server function reads them all.
+    #[tokio::test]
+    async fn the_email_form_reads_as_the_browser_encodes_it() {
+        let body = "factory=aws-ses-mail&ses%5Baccess_key_id%5D=AKIA&ses%5Baccess_key_secret%5D=\
+            &ses%5Bregion%5D=eu-west-1&ses%5Bemail_address%5D=Acme+%3Cno-reply%40acme.com%3E\
+            &ses%5Btemplates%5D%5B0%5D%5Busage_type%5D=Register\
+            &ses%5Btemplates%5D%5B0%5D%5Bsubject%5D=Your+code%3A+%7B%7Bcode%7D%7D\
+            &ses%5Btemplates%5D%5B0%5D%5Bcontent%5D=%3Cp%3E%7B%7Bcode%7D%7D%3C%2Fp%3E\
+            &test_address=&confirm=replace%2Cunchecked&intent=check";
+        let args = <SaveEmail as FromReq<PostUrl, _, AppError>>::from_req(request(body))
+            .await
+            .unwrap();
+        assert_eq!(args.intent.as_deref(), Some("check"));
+        assert_eq!(args.factory, "aws-ses-mail");
+        // An empty field reads as absent, as it did when the browser decoded it first.
+        assert_eq!(args.test_address, None);
+        assert_eq!(args.confirm.as_deref(), Some("replace,unchecked"));
+        let ses = args.ses.unwrap();
+        assert_eq!(ses.region, "eu-west-1");
+        assert_eq!(ses.email_address, "Acme <no-reply@acme.com>");
+        assert_eq!(
+            ses.templates,
+            [TemplateForm {
+                usage_type: "Register".into(),
+                subject: "Your code: {{code}}".into(),
+                content: "<p>{{code}}</p>".into(),
+            }]
+        );
+    }
+
+    /// Unchecked boxes are absent; a sign-out or sign-in button without a name adds nothing.
+    #[tokio::test]
+    async fn checkboxes_read_as_present_or_absent() {
+        let args =
+            <SaveSignIn as FromReq<PostUrl, _, AppError>>::from_req(request("email_sign_up=on"))
+                .await
+                .unwrap();
+        assert_eq!(args.email_sign_up.as_deref(), Some("on"));
+        assert_eq!(args.verification_code, None);
+        let args = <SaveSignIn as FromReq<PostUrl, _, AppError>>::from_req(request(""))
+            .await
+            .unwrap();
+        assert_eq!(args.email_sign_up, None);
+    }
+}

@@ -2,7 +2,7 @@
 //! a pending state while the server signs out. [`SignOutButton`] is the island for server-rendered
 //! pages; [`SignOutForm`] is the same form for use inside another island.
 
-use super::action_form::submit_to;
+use super::action_form::{submit_to, FormAction};
 use crate::app::api::SignOut;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -16,7 +16,7 @@ pub fn SignOutButton(secondary: bool) -> impl IntoView {
 /// The sign-out form, "Signing out…" while the server works.
 #[component]
 pub fn SignOutForm(secondary: bool) -> impl IntoView {
-    let action = ServerAction::<SignOut>::new();
+    let action = FormAction::<()>::new();
     let pending = action.pending();
     let class = if secondary {
         "button button--secondary"

@@ -3,7 +3,7 @@
 //! profile and sign-out. Links to the dev mailbox while the embedded provider sends codes there.
 
 use crate::app::api::StartSignIn;
-use crate::app::components::action_form::submit_to;
+use crate::app::components::action_form::{submit_to, FormAction};
 use crate::app::components::sign_out_button::SignOutButton;
 use crate::app::SessionNow;
 use crate::ui_types::{SessionSummary, UserView};
@@ -82,8 +82,8 @@ fn SignedIn(user: UserView) -> impl IntoView {
 /// "Sign in", and "Create account" while the provider lets new people sign up.
 #[island]
 fn SignedOut(sign_up_open: bool) -> impl IntoView {
-    let sign_in = ServerAction::<StartSignIn>::new();
-    let register = ServerAction::<StartSignIn>::new();
+    let sign_in = FormAction::<()>::new();
+    let register = FormAction::<()>::new();
     // Read with `try_get`: a server render may resolve these after the view's owner is gone.
     let (signing_in, registering) = (sign_in.pending(), register.pending());
     let busy =

@@ -4,7 +4,7 @@
 //! by the server; a session that ends while the page is open is said so by the token panel.
 
 use crate::app::api::{profile, RefreshTokens};
-use crate::app::components::action_form::submit_to;
+use crate::app::components::action_form::{submit_to, FormAction};
 use crate::app::components::error_page::ErrorPage;
 use crate::app::components::session_links::announce_session_ended;
 use crate::app::components::sign_out_button::SignOutForm;
@@ -84,7 +84,7 @@ fn TokenPanel(
     idle_secs: u64,
     absolute_secs: u64,
 ) -> impl IntoView {
-    let refresh = ServerAction::<RefreshTokens>::new();
+    let refresh = FormAction::<u64>::new();
     // Signals made with the view and read with `try_get`: a server render may resolve a closure
     // after the view's owner is gone, and must not panic then.
     let (refreshing, refreshed) = (refresh.pending(), refresh.value());

@@ -3,15 +3,15 @@
 //! is the application's name registered with the provider.
 
 use super::fields::{results, OutcomeBanner, TextField};
-use crate::app::components::action_form::submit_to;
+use crate::app::components::action_form::{submit_to, FormAction};
 use crate::app::settings_api::SaveBranding;
-use crate::ui_types::BrandingSettings;
+use crate::ui_types::{BrandingSettings, Outcome};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 #[component]
 pub fn BrandingSection(branding: BrandingSettings, dirty: RwSignal<bool>) -> impl IntoView {
-    let action = ServerAction::<SaveBranding>::new();
+    let action = FormAction::<Outcome>::new();
     let (outcome, failed) = results(action.value(), dirty, "branding-form");
     let pending = action.pending();
     view! {

@@ -4,7 +4,7 @@
 //! before replacing the active connector or keeping settings that fail the check.
 
 use super::fields::{results, FieldError, OutcomeBanner, TextField};
-use crate::app::components::action_form::submit_to;
+use crate::app::components::action_form::{submit_to, FormAction};
 use crate::app::settings_api::SaveEmail;
 use crate::ui_types::{
     ActiveConnector, EmailFactory, EmailSettings, Outcome, SecretStorage, TemplateForm,
@@ -16,7 +16,7 @@ use leptos::server_fn::ServerFn;
 
 #[component]
 pub fn EmailSection(email: EmailSettings, dirty: RwSignal<bool>) -> impl IntoView {
-    let action = ServerAction::<SaveEmail>::new();
+    let action = FormAction::<Outcome>::new();
     let factory = RwSignal::new(email.selected_factory());
     let ses = email.ses;
     let templates = RwSignal::new(ses.templates.clone());

@@ -9,11 +9,11 @@ mod branding;
 mod email;
 mod fields;
 
-use crate::app::components::action_form::submit_to;
+use crate::app::components::action_form::{submit_to, FormAction};
 use crate::app::components::error_page::ErrorPage;
 use crate::app::page_data;
 use crate::app::settings_api::{load_settings, SaveSignIn};
-use crate::ui_types::{AppError, SettingsData, SignInSettings};
+use crate::ui_types::{AppError, Outcome, SettingsData, SignInSettings};
 use branding::BrandingSection;
 use email::EmailSection;
 use fields::{results, CheckField, OutcomeBanner};
@@ -163,7 +163,7 @@ fn warn_before_leaving(dirty: RwSignal<bool>) {
 
 #[component]
 fn SignInSection(sign_in: SignInSettings, dirty: RwSignal<bool>) -> impl IntoView {
-    let action = ServerAction::<SaveSignIn>::new();
+    let action = FormAction::<Outcome>::new();
     let (outcome, failed) = results(action.value(), dirty, "sign-in-form");
     let pending = action.pending();
     view! {
