@@ -62,10 +62,10 @@ impl SessionNow {
     /// This request's, from the server (a render outside a request: the one-sentence failure).
     fn of_request() -> Self {
         #[cfg(feature = "ssr")]
-        let known = crate::server::fns::session_summary_now();
+        let known = crate::server::fns::session_summary_now().unwrap_or(Err(AppError::Internal));
         #[cfg(not(feature = "ssr"))]
-        let known = None;
-        Self(known.unwrap_or(Err(AppError::Internal)))
+        let known = Err(AppError::Internal);
+        Self(known)
     }
 }
 
