@@ -17,13 +17,12 @@ use leptos::prelude::Owner;
 use std::future::Future;
 
 /// `fetch`, holding the current owner and all its ancestors until it ends (on the server; in the
-/// browser the page's owners live as long as the page).
+/// browser the page's owners live as long as the page). Also for a `Suspend` that builds a view
+/// after its data arrives: building it looks up contexts too (every component and island does).
+/// The future is `Send` when `fetch` is.
 // In the browser build there are no owners to hold, and the wrapper is a plain `async` block.
 #[cfg_attr(not(feature = "ssr"), allow(clippy::manual_async_fn))]
-pub fn load<F>(fetch: F) -> impl Future<Output = F::Output> + Send
-where
-    F: Future + Send,
-{
+pub fn load<F: Future>(fetch: F) -> impl Future<Output = F::Output> {
     #[cfg(feature = "ssr")]
     let owners = lineage();
     async move {

@@ -24,7 +24,7 @@ pub fn ProfilePage() -> impl IntoView {
     view! {
         <Title text="Your profile" />
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading your profile…"</p> }>
-            {move || Suspend::new(async move {
+            {move || Suspend::new(page_data::load(async move {
                 match data.await {
                     Ok(profile) => view! { <ProfileView profile /> }.into_any(),
                     // Signed out between the server's guard and this render: on to sign in.
@@ -41,7 +41,7 @@ pub fn ProfilePage() -> impl IntoView {
                         </ErrorPage>
                     }.into_any(),
                 }
-            })}
+            }))}
         </Suspense>
     }
 }

@@ -27,7 +27,7 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <Title text="Sign-in experience" />
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading the settings…"</p> }>
-            {move || Suspend::new(async move {
+            {move || Suspend::new(page_data::load(async move {
                 match data.await {
                     Ok(settings) => view! {
                         <section class="settings">
@@ -41,7 +41,7 @@ pub fn SettingsPage() -> impl IntoView {
                     }.into_any(),
                     Err(error) => view! { <LoadFailure error /> }.into_any(),
                 }
-            })}
+            }))}
         </Suspense>
     }
 }
