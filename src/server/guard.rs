@@ -57,11 +57,24 @@ pub async fn protect_pages(
         ));
     }
     // What every page's header shows, worked out now so that the render reads it without
-    // waiting (the `Visit` keeps it).
-    if let Ok(visit) = visit_of(&parts) {
-        let _summary = visit.summary().await;
+    // waiting (the `Visit` keeps it). Not for the sign-in routes, which render no page: for a
+    // visitor it would ask the provider whether sign-up is open on every step of every sign-in.
+    if renders_a_page(table, path_of(&parts)) {
+        if let Ok(visit) = visit_of(&parts) {
+            let _summary = visit.summary().await;
+        }
     }
     next.run(Request::from_parts(parts, body)).await
+}
+
+fn path_of(parts: &http::request::Parts) -> &str {
+    parts.uri.path()
+}
+
+/// Whether Leptos renders `path`: a route of the table, or any unknown path (its 404 page); not
+/// the sign-in routes (`/logto/sign-in`, `/logto/sign-up`, `/logto/sign-in-callback`).
+fn renders_a_page(table: &[PageRule], path: &str) -> bool {
+    table.iter().any(|page| page.path == path) || !path.starts_with("/logto/")
 }
 
 /// A request for a page (the app's 404 page included), not for a file, a server function or the
@@ -97,6 +110,30 @@ mod tests {
 
     fn load(path: &str) -> bool {
         is_page_load(&Request::get(path).body(Body::empty()).unwrap())
+    }
+
+    #[test]
+    fn the_sign_in_routes_render_no_page_and_the_rest_do() {
+        let table = &[
+            PageRule {
+                path: "/",
+                access: Access::Anyone,
+            },
+            PageRule {
+                path: "/logto/sign-out",
+                access: Access::Anyone,
+            },
+        ];
+        for page in ["/", "/logto/sign-out", "/no-such-page"] {
+            assert!(renders_a_page(table, page), "{page}");
+        }
+        for route in [
+            "/logto/sign-in",
+            "/logto/sign-up",
+            "/logto/sign-in-callback",
+        ] {
+            assert!(!renders_a_page(table, route), "{route}");
+        }
     }
 
     #[test]

@@ -119,10 +119,8 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        // A local file's connection cannot go stale: no ping before each use.
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
-            .test_before_acquire(false)
             .connect_with(options)
             .await
             .or_backend()?;
