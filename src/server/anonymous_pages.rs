@@ -120,11 +120,7 @@ impl AnonymousPages {
 
 /// Whether the request carries the app's session cookie (valid or not: it is then rendered).
 fn has_session_cookie(request: &Request) -> bool {
-    request
-        .headers()
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
+    cookie_headers(request)
         .flat_map(|header| header.split(';'))
         .filter_map(|pair| pair.split_once('=').map(|(name, _)| name.trim()))
         .any(|name| name == session::COOKIE || name == session::SECURE_COOKIE)
@@ -132,13 +128,18 @@ fn has_session_cookie(request: &Request) -> bool {
 
 /// The theme cookie's value, as the page renders it.
 fn theme_of(request: &Request) -> Theme {
+    cookie_headers(request)
+        .find_map(theme_from_cookie_header)
+        .unwrap_or(Theme::System)
+}
+
+/// The request's `Cookie` headers that are text.
+fn cookie_headers(request: &Request) -> impl Iterator<Item = &str> {
     request
         .headers()
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .find_map(theme_from_cookie_header)
-        .unwrap_or(Theme::System)
 }
 
 /// A fresh CSP nonce, as Leptos makes them: 16 random bytes, base64url.

@@ -29,6 +29,7 @@ pub async fn protect_pages(
 ) -> Response {
     let path = request.uri().path();
     let access = access_of(table, path);
+    let renders_page = renders_a_page(table, path);
     if request.method() != Method::GET || (access == Access::Anyone && !is_page_load(&request)) {
         return next.run(request).await;
     }
@@ -59,16 +60,12 @@ pub async fn protect_pages(
     // What every page's header shows, worked out now so that the render reads it without
     // waiting (the `Visit` keeps it). Not for the sign-in routes, which render no page: for a
     // visitor it would ask the provider whether sign-up is open on every step of every sign-in.
-    if renders_a_page(table, path_of(&parts)) {
+    if renders_page {
         if let Ok(visit) = visit_of(&parts) {
             let _summary = visit.summary().await;
         }
     }
     next.run(Request::from_parts(parts, body)).await
-}
-
-fn path_of(parts: &http::request::Parts) -> &str {
-    parts.uri.path()
 }
 
 /// Whether Leptos renders `path`: a route of the table, or any unknown path (its 404 page); not
