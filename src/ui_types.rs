@@ -454,19 +454,34 @@ pub enum Access {
     Admin,
 }
 
+/// What a page shows beyond who is signed in. The server works it out before the page renders,
+/// so that the page renders at once, with no data to wait for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageData {
+    /// Nothing more.
+    None,
+    /// The signed-in person's [`ProfileData`].
+    Profile,
+    /// The sign-in experience's [`SettingsData`].
+    Settings,
+}
+
 /// One row of the app's route table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PageRule {
     pub path: &'static str,
     pub access: Access,
+    pub data: PageData,
 }
 
-/// The rule for `path` in `table`; pages not listed are open to anyone.
+/// The rule for `path` in `table`, if it is listed.
+pub fn rule_of(table: &[PageRule], path: &str) -> Option<PageRule> {
+    table.iter().find(|page| page.path == path).copied()
+}
+
+/// Who may open `path`; pages not listed are open to anyone.
 pub fn access_of(table: &[PageRule], path: &str) -> Access {
-    table
-        .iter()
-        .find(|page| page.path == path)
-        .map_or(Access::Anyone, |page| page.access)
+    rule_of(table, path).map_or(Access::Anyone, |page| page.access)
 }
 
 #[cfg(test)]

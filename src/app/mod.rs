@@ -13,7 +13,7 @@ pub mod page_data;
 pub mod pages;
 pub mod settings_api;
 
-use crate::ui_types::{Access, AppError, PageRule, SessionSummary};
+use crate::ui_types::{Access, AppError, PageData, PageRule, SessionSummary};
 use components::hydration_mark::HydrationMark;
 use components::layout::{Footer, Header};
 use components::theme_toggle::initial_theme;
@@ -27,28 +27,34 @@ use pages::{
     sign_in_error::SignInErrorPage, sign_out::SignOutPage,
 };
 
-/// The route table: who may open each page. The server's guard reads it (a full page load of a
-/// signed-in page while signed out goes to sign in); a test checks it lists every route of [`App`].
+/// The route table: who may open each page, and what data it shows. The server's guard reads it (a
+/// full page load of a signed-in page while signed out goes to sign in; the page's data is worked
+/// out before it renders); a test checks it lists every route of [`App`].
 pub const PAGES: &[PageRule] = &[
     PageRule {
         path: "/",
         access: Access::Anyone,
+        data: PageData::None,
     },
     PageRule {
         path: "/profile",
         access: Access::SignedIn,
+        data: PageData::Profile,
     },
     PageRule {
         path: "/sign-in-error",
         access: Access::Anyone,
+        data: PageData::None,
     },
     PageRule {
         path: "/settings/sign-in-experience",
         access: Access::Admin,
+        data: PageData::Settings,
     },
     PageRule {
         path: "/logto/sign-out",
         access: Access::Anyone,
+        data: PageData::None,
     },
 ];
 

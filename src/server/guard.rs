@@ -7,11 +7,12 @@
 //!
 //! Working it out first matters beyond the guard: it may refresh the tokens or end the session,
 //! and a page streams after the session layer has already answered, so a session changed during
-//! the render would be saved (or its cookie removed) too late. The request's `Visit` remembers the
-//! answer for the render and its server functions.
+//! the render would be saved (or its cookie removed) too late. What the page shows (its
+//! [`PageData`]) is worked out here too, so the page renders at once with nothing to wait for. The
+//! request's `Visit` remembers the answers for the render and its server functions.
 
 use super::extract::{visit_of, Admin, AppRejection, CurrentUser};
-use crate::ui_types::{access_of, Access, AppError, PageRule};
+use crate::ui_types::{rule_of, Access, AppError, PageData, PageRule};
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
@@ -28,9 +29,14 @@ pub async fn protect_pages(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    let access = access_of(table, path);
+    let rule = rule_of(table, path);
+    let access = rule.map_or(Access::Anyone, |rule| rule.access);
+    let data = rule.map_or(PageData::None, |rule| rule.data);
     let renders_page = renders_a_page(table, path);
-    if request.method() != Method::GET || (access == Access::Anyone && !is_page_load(&request)) {
+    let method = request.method();
+    if (method != Method::GET && method != Method::HEAD)
+        || (access == Access::Anyone && !is_page_load(&request))
+    {
         return next.run(request).await;
     }
     let target = request
@@ -57,12 +63,13 @@ pub async fn protect_pages(
             urlencoding::encode(&target)
         ));
     }
-    // What every page's header shows, worked out now so that the render reads it without
-    // waiting (the `Visit` keeps it). Not for the sign-in routes, which render no page: for a
-    // visitor it would ask the provider whether sign-up is open on every step of every sign-in.
+    // What the page shows (every page's header, and the page's own data), worked out now so
+    // that the render reads it without waiting (the `Visit` keeps it). Not for the sign-in
+    // routes, which render no page: for a visitor it would ask the provider whether sign-up is
+    // open on every step of every sign-in.
     if renders_page {
         if let Ok(visit) = visit_of(&parts) {
-            let _summary = visit.summary().await;
+            visit.prepare_page(data).await;
         }
     }
     next.run(Request::from_parts(parts, body)).await
@@ -115,10 +122,12 @@ mod tests {
             PageRule {
                 path: "/",
                 access: Access::Anyone,
+                data: PageData::None,
             },
             PageRule {
                 path: "/logto/sign-out",
                 access: Access::Anyone,
+                data: PageData::None,
             },
         ];
         for page in ["/", "/logto/sign-out", "/no-such-page"] {

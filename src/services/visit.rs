@@ -1,5 +1,6 @@
 //! One request's view of the use cases: the [`Services`], the request's session, and who is signed
-//! in — worked out at most once per request however many parts of a page ask ([`Visit::person`]).
+//! in — worked out at most once per request however many parts of a page ask ([`Visit::person`]),
+//! like what a page shows ([`Visit::prepare_page`]).
 //! Every server function and sign-in route is one call on a `Visit`; the web layer builds one per
 //! request and keeps it in the request's extensions. Failures come back as [`AppError`]s.
 
@@ -9,21 +10,27 @@ use super::sign_in::SignedIn;
 use super::{profile, Services};
 use crate::auth::{AuthError, CallbackParams, ADMIN_ROLE};
 use crate::ui_types::{
-    AppError, BrandingSettings, Outcome, ProfileData, SesForm, SessionSummary, SettingsData,
-    SignInSettings,
+    AppError, BrandingSettings, Outcome, PageData, ProfileData, SesForm, SessionSummary,
+    SettingsData, SignInSettings,
 };
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 use tower_sessions::Session;
 use url::Url;
 
-/// The use cases for one request. Cheap to clone; clones share the memo of who is signed in.
+/// An answer worked out at most once per request.
+type Memo<T> = Arc<OnceCell<Result<T, AppError>>>;
+
+/// The use cases for one request. Cheap to clone; clones share the memos of who is signed in and
+/// of what the page shows.
 #[derive(Clone)]
 pub struct Visit {
     services: Arc<Services>,
     session: Session,
     person: Arc<OnceCell<Option<SignedIn>>>,
-    summary: Arc<OnceCell<Result<SessionSummary, AppError>>>,
+    summary: Memo<SessionSummary>,
+    profile: Memo<ProfileData>,
+    settings: Memo<SettingsData>,
     /// The colour theme the person chose (`light`, `dark`), passed on to the provider's pages.
     ui_theme: Option<&'static str>,
 }
@@ -35,6 +42,8 @@ impl Visit {
             session,
             person: Arc::default(),
             summary: Arc::default(),
+            profile: Arc::default(),
+            settings: Arc::default(),
             ui_theme: None,
         }
     }
@@ -99,16 +108,37 @@ impl Visit {
         self.summary.get().cloned()
     }
 
-    /// The profile page's data.
+    /// Works out, before a page renders, what it shows: who is signed in (every page's header)
+    /// and the page's own `data`, so that the render reads them without waiting.
+    pub async fn prepare_page(&self, data: PageData) {
+        let _summary = self.summary().await;
+        match data {
+            PageData::None => {}
+            PageData::Profile => drop(self.profile().await),
+            PageData::Settings => drop(self.settings().await),
+        }
+    }
+
+    /// The profile page's data, worked out once per request.
     pub async fn profile(&self) -> Result<ProfileData, AppError> {
-        let person = self.signed_in().await?;
-        let (person, userinfo) = self
-            .services
-            .auth
-            .userinfo_for_page(&self.session, person)
+        self.profile
+            .get_or_init(|| async {
+                let person = self.signed_in().await?;
+                let (person, userinfo) = self
+                    .services
+                    .auth
+                    .userinfo_for_page(&self.session, person)
+                    .await
+                    .map_err(|error| app_error(&error))?;
+                Ok(profile::profile(&self.services.auth, &person, userinfo))
+            })
             .await
-            .map_err(|error| app_error(&error))?;
-        Ok(profile::profile(&self.services.auth, &person, userinfo))
+            .clone()
+    }
+
+    /// [`Self::profile`] if it has been worked out already, without waiting.
+    pub fn profile_worked_out(&self) -> Option<Result<ProfileData, AppError>> {
+        self.profile.get().cloned()
     }
 
     /// The provider URL that starts a sign-in (or sign-up) coming back to `return_to`.
@@ -158,10 +188,20 @@ impl Visit {
             .map_err(|error| app_error(&error))
     }
 
-    /// The sign-in experience settings (administrators only).
+    /// The sign-in experience settings (administrators only), loaded once per request.
     pub async fn settings(&self) -> Result<SettingsData, AppError> {
-        let service = self.settings_service().await?;
-        service.load().await.map_err(|e| settings::app_error(&e))
+        self.settings
+            .get_or_init(|| async {
+                let service = self.settings_service().await?;
+                service.load().await.map_err(|e| settings::app_error(&e))
+            })
+            .await
+            .clone()
+    }
+
+    /// [`Self::settings`] if they have been loaded already, without waiting.
+    pub fn settings_worked_out(&self) -> Option<Result<SettingsData, AppError>> {
+        self.settings.get().cloned()
     }
 
     /// Saves the email connector, runs the SES check, or sends a test email through the unsaved

@@ -3,7 +3,7 @@
 //! ([`TokenPanel`]) and each instant are islands. A full page load while signed out is redirected
 //! by the server; a session that ends while the page is open is said so by the token panel.
 
-use crate::app::api::{profile, RefreshTokens};
+use crate::app::api::RefreshTokens;
 use crate::app::components::action_form::{submit_to, FormAction};
 use crate::app::components::error_page::ErrorPage;
 use crate::app::components::session_links::announce_session_ended;
@@ -20,29 +20,24 @@ const SIGN_IN_AGAIN: &str = "/logto/sign-in?return_to=/profile";
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let data = Resource::new(|| (), |()| page_data::load(profile()));
     view! {
         <Title text="Your profile" />
-        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading your profile…"</p> }>
-            {move || Suspend::new(page_data::load(async move {
-                match data.await {
-                    Ok(profile) => view! { <ProfileView profile /> }.into_any(),
-                    // Signed out between the server's guard and this render: on to sign in.
-                    Err(AppError::SignedOut) => view! {
-                        <Meta http_equiv="refresh" content=format!("0;url={SIGN_IN_AGAIN}") />
-                        <p class="muted">
-                            "Your session has ended. Taking you to "
-                            <a href=SIGN_IN_AGAIN rel="external">"sign in"</a>"…"
-                        </p>
-                    }.into_any(),
-                    Err(error) => view! {
-                        <ErrorPage status=error.status() title="Your profile is unavailable" message=error.message()>
-                            <a href="/profile" class="button" rel="external">"Try again"</a>
-                        </ErrorPage>
-                    }.into_any(),
-                }
-            }))}
-        </Suspense>
+        {match page_data::profile() {
+            Ok(profile) => view! { <ProfileView profile /> }.into_any(),
+            // Signed out between the server's guard and this render: on to sign in.
+            Err(AppError::SignedOut) => view! {
+                <Meta http_equiv="refresh" content=format!("0;url={SIGN_IN_AGAIN}") />
+                <p class="muted">
+                    "Your session has ended. Taking you to "
+                    <a href=SIGN_IN_AGAIN rel="external">"sign in"</a>"…"
+                </p>
+            }.into_any(),
+            Err(error) => view! {
+                <ErrorPage status=error.status() title="Your profile is unavailable" message=error.message()>
+                    <a href="/profile" class="button" rel="external">"Try again"</a>
+                </ErrorPage>
+            }.into_any(),
+        }}
     }
 }
 

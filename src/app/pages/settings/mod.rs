@@ -12,7 +12,7 @@ mod fields;
 use crate::app::components::action_form::{submit_to, FormAction};
 use crate::app::components::error_page::ErrorPage;
 use crate::app::page_data;
-use crate::app::settings_api::{load_settings, SaveSignIn};
+use crate::app::settings_api::SaveSignIn;
 use crate::ui_types::{AppError, Outcome, SettingsData, SignInSettings};
 use branding::BrandingSection;
 use email::EmailSection;
@@ -23,26 +23,21 @@ use leptos_meta::{Meta, Title};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let data = Resource::new(|| (), |()| page_data::load(load_settings()));
     view! {
         <Title text="Sign-in experience" />
-        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading the settings…"</p> }>
-            {move || Suspend::new(page_data::load(async move {
-                match data.await {
-                    Ok(settings) => view! {
-                        <section class="settings">
-                            <h1>"Sign-in experience"</h1>
-                            <p class="lead">
-                                "How people sign up and sign in, and how their verification emails are sent. "
-                                "Changes apply to the next sign-in."
-                            </p>
-                            <SettingsForms settings />
-                        </section>
-                    }.into_any(),
-                    Err(error) => view! { <LoadFailure error /> }.into_any(),
-                }
-            }))}
-        </Suspense>
+        {match page_data::settings() {
+            Ok(settings) => view! {
+                <section class="settings">
+                    <h1>"Sign-in experience"</h1>
+                    <p class="lead">
+                        "How people sign up and sign in, and how their verification emails are sent. "
+                        "Changes apply to the next sign-in."
+                    </p>
+                    <SettingsForms settings />
+                </section>
+            }.into_any(),
+            Err(error) => view! { <LoadFailure error /> }.into_any(),
+        }}
     }
 }
 
