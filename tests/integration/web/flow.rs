@@ -547,3 +547,31 @@ async fn a_refresh_refused_while_a_page_loads_signs_out_cleanly() {
     assert!(removal, "the session cookie is removed: {:?}", page.headers);
     assert_eq!(jar.session(), None);
 }
+
+/// The guard treats a HEAD like the GET it stands for: signed out, it goes to sign in; signed in,
+/// the page's data is worked out before the render just the same (without it the page would
+/// render its 500 "unavailable" instead).
+#[tokio::test]
+async fn a_head_request_for_a_page_is_guarded_and_prepared_like_a_get() {
+    let world = World::start().await;
+    let mut jar = Jar::default();
+    let head = || {
+        http::Request::head("/profile")
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let signed_out = world.app_request(&mut jar, head()).await;
+    assert_eq!(signed_out.status, StatusCode::FOUND);
+    assert_eq!(signed_out.location(), "/logto/sign-in?return_to=%2Fprofile");
+
+    world
+        .sign_in(
+            &mut jar,
+            "ada@example.com",
+            "/logto/sign-in?return_to=/profile",
+        )
+        .await;
+    let signed_in = world.app_request(&mut jar, head()).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    assert_eq!(signed_in.headers["cache-control"], "no-store");
+}
