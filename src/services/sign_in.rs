@@ -191,35 +191,38 @@ impl AuthService {
         Ok(Some(signed_in))
     }
 
-    /// Claims from the userinfo endpoint, at most `userinfo_max_age` old. A failure is answered
-    /// from memory, without asking the provider, for 2 s, then 4 s, 8 s … up to 60 s while it
-    /// keeps failing: a provider in trouble is not asked again on every page view.
+    /// Claims from the userinfo endpoint, at most `userinfo_max_age` old, fetched once however
+    /// many views ask for the same access token at the same time (the others wait for that one
+    /// answer; if its caller is cancelled, a waiter fetches instead). A failure is answered from
+    /// memory, without asking the provider, for 2 s, then 4 s, 8 s … up to 60 s while it keeps
+    /// failing: a provider in trouble is not asked again on every page view.
     pub async fn userinfo(&self, tokens: &TokenSet) -> UserinfoAnswer {
         let key = token_key(tokens);
-        if let Some(cache) = &self.userinfo {
-            if let Some(claims) = cache.get(&key).await {
-                return Ok(claims);
-            }
+        match &self.userinfo {
+            // Failures are not cached here: `fetch_userinfo` holds them back itself.
+            Some(cache) => cache
+                .try_get_with(key, self.fetch_userinfo(key, tokens))
+                .await
+                .map_err(|error| Arc::clone(&*error)),
+            None => self.fetch_userinfo(key, tokens).await,
         }
+    }
+
+    /// Asks the provider's userinfo, unless a failure for this access token is held back; keeps
+    /// count of failures in a row and how long to hold the last one back.
+    async fn fetch_userinfo(&self, key: TokenKey, tokens: &TokenSet) -> UserinfoAnswer {
         let held = self.userinfo_failures.get(&key).await;
         if let Some(held) = &held {
             if self.now() < held.retry_at {
                 return Err(Arc::clone(&held.error));
             }
         }
-        // Not `try_get_with`: its waiters wait on the first caller's future, and a page render
-        // may hold a future without polling it (moka-rs/moka#240). Two cold views fetching
-        // at once cost one extra call.
         match self.rp.userinfo(tokens).await {
             Ok(claims) => {
-                let claims = Arc::new(claims);
-                if let Some(cache) = &self.userinfo {
-                    cache.insert(key, Arc::clone(&claims)).await;
-                }
                 if held.is_some() {
                     self.userinfo_failures.invalidate(&key).await;
                 }
-                Ok(claims)
+                Ok(Arc::new(claims))
             }
             Err(error) => {
                 let error = Arc::new(error);

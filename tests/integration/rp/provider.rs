@@ -145,6 +145,8 @@ pub struct Knobs {
     pub userinfo_status: u16,
     /// An access token userinfo refuses with 401, as a provider does once it has lost it.
     pub userinfo_refused_token: Option<String>,
+    /// Delay before answering userinfo (to make concurrent callers overlap).
+    pub userinfo_delay: Duration,
 }
 
 /// One request to the token or revocation endpoint.
@@ -204,6 +206,7 @@ impl Provider {
                 userinfo: json!({}),
                 userinfo_status: 200,
                 userinfo_refused_token: None,
+                userinfo_delay: Duration::ZERO,
             }),
             counters: Counters::default(),
             token_requests: Mutex::new(Vec::new()),
@@ -388,15 +391,16 @@ async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Resp
         .lock()
         .unwrap()
         .push(authorization.clone());
-    let (status, body) = {
+    let (status, body, delay) = {
         let knobs = shared.knobs.lock().unwrap();
         let refused = knobs
             .userinfo_refused_token
             .as_ref()
             .is_some_and(|token| authorization == format!("Bearer {token}"));
         let status = if refused { 401 } else { knobs.userinfo_status };
-        (status, knobs.userinfo.clone())
+        (status, knobs.userinfo.clone(), knobs.userinfo_delay)
     };
+    tokio::time::sleep(delay).await;
     if status != 200 {
         return (StatusCode::from_u16(status).unwrap(), "refused").into_response();
     }

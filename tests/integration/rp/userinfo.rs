@@ -46,6 +46,51 @@ fn refreshed() -> Reply {
     )
 }
 
+/// Many views of one person at once, with nothing cached yet (a cold cache: after a restart, or
+/// when the cached answer just expired): the provider is asked once, and every view gets its
+/// answer — when it fails too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_cold_views_ask_userinfo_once() {
+    let (h, _session, _, person) = signed_in().await;
+    // A fresh service: nothing cached.
+    let auth = Arc::new(service(&h));
+    let userinfo = || h.provider.count(|c| &c.userinfo);
+    let before = userinfo();
+    {
+        let mut knobs = h.provider.knobs();
+        knobs.userinfo = json!({"sub": "user-1", "name": "Ada"});
+        knobs.userinfo_delay = Duration::from_millis(200);
+    }
+    let views = |auth: &Arc<AuthService>| {
+        let mut views = JoinSet::new();
+        for _ in 0..40 {
+            let (auth, tokens) = (Arc::clone(auth), Arc::clone(&person.tokens));
+            views.spawn(async move { auth.userinfo(&tokens).await });
+        }
+        views
+    };
+
+    let mut cold = views(&auth);
+    while let Some(answer) = cold.join_next().await {
+        assert_eq!(answer.unwrap().unwrap()["name"], "Ada");
+    }
+    assert_eq!(userinfo() - before, 1, "one userinfo for 40 cold views");
+
+    // A fresh service (nothing cached) while the provider fails: still one request.
+    let auth = Arc::new(service(&h));
+    h.provider.knobs().userinfo_status = 503;
+    let before = userinfo();
+    let mut failing = views(&auth);
+    while let Some(answer) = failing.join_next().await {
+        assert!(answer.unwrap().is_err());
+    }
+    assert_eq!(
+        userinfo() - before,
+        1,
+        "one userinfo for 40 views of a failing provider"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_userinfo_is_held_back_with_a_growing_wait() {
     let (h, _session, auth, person) = signed_in().await;
