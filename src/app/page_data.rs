@@ -2,6 +2,10 @@
 //! renders (the route table's [`PageData`](crate::ui_types::PageData)): a page reads it at once,
 //! with no resource to wait for and no task that outlives the response. Pages render only on the
 //! server (islands mode); in the browser build nothing is ever prepared.
+//!
+//! Add a page's data here (and to `PageData`), not as a `Resource`: a resource's fetch runs apart
+//! from the response, and when a browser cut the request off, reactive_graph 0.2 read disposed
+//! signals (panics) and deadlocked worker threads dropping the request's owners mid-lookup.
 
 use crate::ui_types::{AppError, ProfileData, SettingsData};
 
