@@ -219,6 +219,12 @@ pub const PROVIDER_STORE_URL: Key = Key {
     default: None,
     doc: "Where the embedded provider keeps its state: unset for `provider.sqlite` in the data directory, or a `postgres://` URL shared by several instances.",
 };
+pub const PROVIDER_STORE_POOL_SIZE: Key = Key {
+    toml: "provider.store_pool_size",
+    env: "PROVIDER_STORE_POOL_SIZE",
+    default: Some("8"),
+    doc: "Connections each instance opens to the provider's PostgreSQL store (1–100); instances add up, so keep their sum under the server's `max_connections`. Unused with SQLite.",
+};
 pub const LOG_FILTER: Key = Key {
     toml: "log.filter",
     env: "RUST_LOG",
@@ -268,6 +274,7 @@ pub const ALL: &[Key] = &[
     PROVIDER_SES_CONFIGURATION_SET,
     PROVIDER_API_RESOURCES,
     PROVIDER_STORE_URL,
+    PROVIDER_STORE_POOL_SIZE,
     LOG_FILTER,
     LOG_FORMAT,
 ];

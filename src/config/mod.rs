@@ -50,6 +50,8 @@ pub struct ProviderSettings {
     pub api_resources: Option<PathBuf>,
     /// Where the provider keeps its state (`PROVIDER_STORE_URL`).
     pub store: ProviderStoreSetting,
+    /// Connections per instance to a PostgreSQL store (`PROVIDER_STORE_POOL_SIZE`).
+    pub store_pool_size: u32,
 }
 
 /// The provider's store chosen in the settings.
@@ -395,6 +397,9 @@ fn read_provider(read: &mut Reader<'_, '_>, mode: RunMode) -> Option<ProviderSet
     let store = read
         .parse_optional(&keys::PROVIDER_STORE_URL, parse_store_url)
         .unwrap_or(ProviderStoreSetting::Sqlite);
+    let store_pool_size = read.parse(&keys::PROVIDER_STORE_POOL_SIZE, |text| {
+        parse_count(text, 1, 100)
+    });
     Some(ProviderSettings {
         addr: addr?,
         base_url: base_url?,
@@ -404,6 +409,7 @@ fn read_provider(read: &mut Reader<'_, '_>, mode: RunMode) -> Option<ProviderSet
         email_connector,
         api_resources,
         store,
+        store_pool_size: store_pool_size?,
     })
 }
 
@@ -539,6 +545,13 @@ fn parse_seconds(text: &str, min: u64, max: u64) -> Result<Duration, String> {
     match text.parse::<u64>() {
         Ok(seconds) if (min..=max).contains(&seconds) => Ok(Duration::from_secs(seconds)),
         _ => Err(format!("expected whole seconds from {min} to {max}")),
+    }
+}
+
+fn parse_count(text: &str, min: u32, max: u32) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(count) if (min..=max).contains(&count) => Ok(count),
+        _ => Err(format!("expected a whole number from {min} to {max}")),
     }
 }
 

@@ -491,3 +491,33 @@ fn a_provider_store_url_of_another_kind_is_a_problem_that_does_not_repeat_it() {
         assert!(!shown.contains("s3cret"), "{shown}");
     }
 }
+
+#[test]
+fn the_provider_store_pool_holds_8_connections_unless_set_from_1_to_100() {
+    let settings = load(Some(("Leptos.toml", SHIPPED)), &env_of(&[])).unwrap();
+    assert_eq!(settings.provider.store_pool_size, 8);
+    for (text, size) in [("1", 1), ("32", 32), ("100", 100)] {
+        let settings = load(
+            Some(("Leptos.toml", SHIPPED)),
+            &env_of(&[("PROVIDER_STORE_POOL_SIZE", text)]),
+        )
+        .unwrap();
+        assert_eq!(settings.provider.store_pool_size, size);
+    }
+    for text in ["0", "101", "-1", "eight", ""] {
+        let error = load(
+            Some(("Leptos.toml", SHIPPED)),
+            &env_of(&[("PROVIDER_STORE_POOL_SIZE", text)]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            problem_keys(&error),
+            ["provider.store_pool_size"],
+            "{text:?}"
+        );
+        assert!(
+            error.to_string().contains("from 1 to 100"),
+            "{text:?}: {error}"
+        );
+    }
+}

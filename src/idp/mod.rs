@@ -219,17 +219,19 @@ pub fn management_application(settings: &Settings) -> Option<Application> {
     })
 }
 
-/// Opens the store of the settings (`PROVIDER_STORE_URL`: PostgreSQL, or by default the SQLite
-/// file in the data directory) and brings its schema up to date.
+/// Opens the store of the settings (`PROVIDER_STORE_URL`: PostgreSQL with a pool of
+/// `PROVIDER_STORE_POOL_SIZE` connections, or by default the SQLite file in the data directory)
+/// and brings its schema up to date.
 pub async fn open_store(settings: &Settings) -> Result<SharedStore, ProviderError> {
     Ok(match &settings.provider.store {
         ProviderStoreSetting::Sqlite => {
             let path = settings.data_dir.join("provider.sqlite");
             Arc::new(store::sqlite::SqliteStore::open(&path).await?)
         }
-        ProviderStoreSetting::Postgres(url) => {
-            Arc::new(store::postgres::PostgresStore::open(url).await?)
-        }
+        ProviderStoreSetting::Postgres(url) => Arc::new(
+            store::postgres::PostgresStore::open_with_pool(url, settings.provider.store_pool_size)
+                .await?,
+        ),
     })
 }
 

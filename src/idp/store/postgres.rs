@@ -20,9 +20,9 @@ use sqlx::{Connection, Executor, Row};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Connections per process; several instances multiply it, so keep it well under the server's
-/// `max_connections` (100 by default).
-const MAX_CONNECTIONS: u32 = 8;
+/// Connections per process unless `provider.store_pool_size` says otherwise; several instances
+/// multiply it, so keep it well under the server's `max_connections` (100 by default).
+pub const DEFAULT_POOL_SIZE: u32 = 8;
 /// Bounds connecting and waiting for a free connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// No statement (a lock wait included) runs longer than this.
@@ -134,9 +134,15 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects to the database at `url` (`postgres://…` or `postgresql://…`) with a bounded pool
-    /// and brings its schema up to date. Errors never contain the URL's password.
+    /// Connects to the database at `url` (`postgres://…` or `postgresql://…`) with a pool of
+    /// [`DEFAULT_POOL_SIZE`] connections and brings its schema up to date. Errors never contain
+    /// the URL's password.
     pub async fn open(url: &Secret) -> StoreResult<Self> {
+        Self::open_with_pool(url, DEFAULT_POOL_SIZE).await
+    }
+
+    /// [`Self::open`] with a pool of at most `pool_size` connections (at least 1).
+    pub async fn open_with_pool(url: &Secret, pool_size: u32) -> StoreResult<Self> {
         let scrub = Scrubber::of(url);
         let options = PgConnectOptions::from_str(url.expose())
             .map_err(|error| scrub.error(&error))?
@@ -158,7 +164,7 @@ impl PostgresStore {
             .map_err(|error| scrub.store_error(error))?;
         first.close().await.map_err(|error| scrub.error(&error))?;
         let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
+            .max_connections(pool_size.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_lazy_with(options);
         Ok(Self { pool })
@@ -1001,6 +1007,37 @@ mod tests {
     }
 
     crate::idp::store::conformance::conformance_suite!(fresh_store());
+
+    /// `provider.store_pool_size` bounds the connections one instance opens, however many
+    /// requests use the store at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_pool_opens_no_more_connections_than_its_size() {
+        let database = TestDatabase::create().await;
+        let store = Arc::new(
+            PostgresStore::open_with_pool(&Secret::new(database.url()), 2)
+                .await
+                .unwrap(),
+        );
+        let mut writers = tokio::task::JoinSet::new();
+        for i in 0..40 {
+            let store = Arc::clone(&store);
+            writers.spawn(async move {
+                let record = Record::new(json!({ "sub": format!("user-{i}") }), 2_000);
+                store.upsert(Kind::Session, &format!("s-{i}"), record).await
+            });
+        }
+        while let Some(written) = writers.join_next().await {
+            written.unwrap().unwrap();
+        }
+        let open: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'leptos-logto provider'",
+        )
+        .bind(database.name())
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+        assert!((1..=2).contains(&open), "{open} connections open");
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn data_survives_reopening_and_reopening_does_not_migrate_again() {
