@@ -479,11 +479,6 @@ pub fn rule_of(table: &[PageRule], path: &str) -> Option<PageRule> {
     table.iter().find(|page| page.path == path).copied()
 }
 
-/// Who may open `path`; pages not listed are open to anyone.
-pub fn access_of(table: &[PageRule], path: &str) -> Access {
-    rule_of(table, path).map_or(Access::Anyone, |page| page.access)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

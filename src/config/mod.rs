@@ -398,7 +398,7 @@ fn read_provider(read: &mut Reader<'_, '_>, mode: RunMode) -> Option<ProviderSet
         .parse_optional(&keys::PROVIDER_STORE_URL, parse_store_url)
         .unwrap_or(ProviderStoreSetting::Sqlite);
     let store_pool_size = read.parse(&keys::PROVIDER_STORE_POOL_SIZE, |text| {
-        parse_count(text, 1, 100)
+        parse_whole(text, 1_u32, 100, "a whole number")
     });
     Some(ProviderSettings {
         addr: addr?,
@@ -542,16 +542,17 @@ fn parse_resources(text: &str) -> Result<Vec<String>, String> {
 }
 
 fn parse_seconds(text: &str, min: u64, max: u64) -> Result<Duration, String> {
-    match text.parse::<u64>() {
-        Ok(seconds) if (min..=max).contains(&seconds) => Ok(Duration::from_secs(seconds)),
-        _ => Err(format!("expected whole seconds from {min} to {max}")),
-    }
+    parse_whole(text, min, max, "whole seconds").map(Duration::from_secs)
 }
 
-fn parse_count(text: &str, min: u32, max: u32) -> Result<u32, String> {
-    match text.parse::<u32>() {
-        Ok(count) if (min..=max).contains(&count) => Ok(count),
-        _ => Err(format!("expected a whole number from {min} to {max}")),
+/// A whole number from `min` to `max`; `what` names it in the message.
+fn parse_whole<T>(text: &str, min: T, max: T, what: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    match text.parse::<T>() {
+        Ok(number) if number >= min && number <= max => Ok(number),
+        _ => Err(format!("expected {what} from {min} to {max}")),
     }
 }
 

@@ -31,8 +31,6 @@ pub async fn protect_pages(
     let path = request.uri().path();
     let rule = rule_of(table, path);
     let access = rule.map_or(Access::Anyone, |rule| rule.access);
-    let data = rule.map_or(PageData::None, |rule| rule.data);
-    let renders_page = renders_a_page(table, path);
     let method = request.method();
     if (method != Method::GET && method != Method::HEAD)
         || (access == Access::Anyone && !is_page_load(&request))
@@ -44,6 +42,7 @@ pub async fn protect_pages(
         .path_and_query()
         .map_or(path, |pq| pq.as_str())
         .to_owned();
+    let renders_page = renders_a_page(rule, path);
     let (mut parts, body) = request.into_parts();
     // Unknown (an outage) counts as not signed out: the page then explains it itself.
     let signed_out = match access {
@@ -69,16 +68,19 @@ pub async fn protect_pages(
     // open on every step of every sign-in.
     if renders_page {
         if let Ok(visit) = visit_of(&parts) {
-            visit.prepare_page(data).await;
+            visit
+                .prepare_page(rule.map_or(PageData::None, |rule| rule.data))
+                .await;
         }
     }
     next.run(Request::from_parts(parts, body)).await
 }
 
-/// Whether Leptos renders `path`: a route of the table, or any unknown path (its 404 page); not
-/// the sign-in routes (`/logto/sign-in`, `/logto/sign-up`, `/logto/sign-in-callback`).
-fn renders_a_page(table: &[PageRule], path: &str) -> bool {
-    table.iter().any(|page| page.path == path) || !path.starts_with("/logto/")
+/// Whether Leptos renders `path`, whose `rule` in the route table is given: a route of the table,
+/// or any unknown path (its 404 page); not the sign-in routes (`/logto/sign-in`, `/logto/sign-up`,
+/// `/logto/sign-in-callback`).
+fn renders_a_page(rule: Option<PageRule>, path: &str) -> bool {
+    rule.is_some() || !path.starts_with("/logto/")
 }
 
 /// A request for a page (the app's 404 page included), not for a file, a server function or the
@@ -131,14 +133,14 @@ mod tests {
             },
         ];
         for page in ["/", "/logto/sign-out", "/no-such-page"] {
-            assert!(renders_a_page(table, page), "{page}");
+            assert!(renders_a_page(rule_of(table, page), page), "{page}");
         }
         for route in [
             "/logto/sign-in",
             "/logto/sign-up",
             "/logto/sign-in-callback",
         ] {
-            assert!(!renders_a_page(table, route), "{route}");
+            assert!(!renders_a_page(rule_of(table, route), route), "{route}");
         }
     }
 
