@@ -1,14 +1,61 @@
 //! Formatting for the UI. [`utc`] and [`duration`] are identical on server and browser (no
-//! time-zone database needed); [`LocalTime`] (an island, for server-rendered pages) and
-//! [`LiveLocalTime`] (inside another island, following a signal) show an instant in the reader's
-//! own time zone once hydrated (UTC before), with the raw value on hover.
+//! time-zone database needed). An instant shows in the reader's own time zone once hydrated (UTC
+//! before), with the raw value on hover: [`LocalTime`] on server-rendered pages (plain markup,
+//! made local by one [`LocalTimes`] island per page) and [`LiveLocalTime`] inside an island,
+//! following a signal.
 
 use leptos::prelude::*;
 
-/// An instant (Unix seconds) as a `<time>` in the reader's time zone, as an island of its own.
-#[island]
+/// The attribute that marks a server-rendered instant for [`LocalTimes`], with its Unix seconds
+/// (written as `data-local-time` in [`LocalTime`]'s view).
+#[cfg(feature = "hydrate")]
+const LOCAL_MARK: &str = "data-local-time";
+
+/// An instant (Unix seconds) as a `<time>` in UTC, with the exact time and the raw value in its
+/// tooltip; a page that shows any puts one [`LocalTimes`] after them, which shows them in the
+/// reader's time zone.
+#[component]
 pub fn LocalTime(unix_seconds: u64) -> impl IntoView {
-    view! { <LiveLocalTime unix_seconds=Signal::stored(unix_seconds) /> }
+    let shown = utc(unix_seconds);
+    let title = format!("{shown} (Unix time {unix_seconds})");
+    view! {
+        <time
+            datetime=iso(unix_seconds)
+            title=title
+            data-local-time=unix_seconds
+        >
+            {shown}
+        </time>
+    }
+}
+
+/// Shows every [`LocalTime`] of the page in the reader's time zone once hydrated: one island for
+/// all of them (each its own island cost every page view a render and props of its own).
+#[island]
+pub fn LocalTimes() -> impl IntoView {
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        localize_marked_times();
+    });
+}
+
+/// Rewrites the text of each `<time>` marked by [`LocalTime`] to the browser's local time.
+#[cfg(feature = "hydrate")]
+fn localize_marked_times() {
+    let Ok(times) = document().query_selector_all(&format!("time[{LOCAL_MARK}]")) else {
+        return;
+    };
+    for index in 0..times.length() {
+        let Some(time) = times.item(index) else {
+            continue;
+        };
+        let seconds = wasm_bindgen::JsCast::dyn_ref::<web_sys::Element>(&time)
+            .and_then(|element| element.get_attribute(LOCAL_MARK))
+            .and_then(|value| value.parse::<u64>().ok());
+        if let Some(seconds) = seconds {
+            time.set_text_content(Some(&local(seconds)));
+        }
+    }
 }
 
 /// An instant (Unix seconds) as a `<time>`: UTC from the server, then the browser's local date

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod fns;
 pub mod guard;
 pub mod headers;
+pub mod render;
 pub mod session;
 pub mod sign_in_routes;
 pub mod static_files;
@@ -136,14 +137,19 @@ where
     // captures are `Arc`s so that this costs a few reference counts.
     let page_csp = Arc::new(headers::PagePolicy::new(&settings));
     let context = headers::PagePolicy::note_nonce;
-    let options = Arc::new(state.leptos_options.clone());
     let origin = csrf::AppOrigin(Arc::from(settings.logto.base()));
     let services = Arc::clone(&state.services);
-    let shell = site.shell;
-    let not_found = axum::handler::Handler::with_state(
-        leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell),
-        state.clone(),
-    );
+    let pages = render::Pages::new(state.leptos_options.clone(), site.shell, context);
+    let not_found = {
+        let pages = pages.clone();
+        axum::handler::Handler::with_state(
+            move |request: axum::extract::Request| {
+                let pages = pages.clone();
+                async move { pages.render(request, StatusCode::NOT_FOUND).await }
+            },
+            (),
+        )
+    };
     let files = Router::new()
         .fallback_service(static_files::service(
             std::path::Path::new(state.leptos_options.site_root.as_ref()),
@@ -157,8 +163,11 @@ where
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(sign_in_routes::routes())
-        .leptos_routes_with_context(&state, routes, context, move || {
-            shell(LeptosOptions::clone(&options))
+        // Server functions only (no page listings): pages are rendered by `render::Pages`.
+        .leptos_routes_with_context(&state, Vec::new(), context, move || ())
+        .leptos_routes_with_handler(routes, move |request: axum::extract::Request| {
+            let pages = pages.clone();
+            async move { pages.render(request, StatusCode::OK).await }
         })
         .fallback_service(files)
         .with_state(state);

@@ -2,10 +2,12 @@
 //! directory, the default, for one instance), Redis or PostgreSQL (shared by several instances).
 //! Each gives, on one connection pool, the tower-sessions store for session records and the grant
 //! store for their tokens ([`crate::auth::grants`]); it sweeps what expired and says whether it is
-//! reachable (`/readyz`). Connection URLs may hold passwords: they are never logged.
+//! reachable (`/readyz`). SQLite's page-view reads skip the pool ([`sqlite`]). Connection URLs
+//! may hold passwords: they are never logged.
 
 pub mod redis;
 pub mod sql;
+pub mod sqlite;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +27,7 @@ use crate::clock::SharedClock;
 use crate::config::{SessionEngine, Settings};
 use crate::secret::Secret;
 use sql::{PostgresGrants, SqliteGrants};
+use sqlite::{Reader, SqliteGrantStore, SqliteSessionStore};
 
 /// How often expired sessions and grants are deleted from SQL engines (Redis expires keys itself).
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
@@ -41,7 +44,7 @@ const SCHEMA_LOCK: i64 = 0x6c65_7074_6f73_0001;
 /// The session records' store, whichever engine holds them.
 #[derive(Clone, Debug)]
 pub enum AnySessionStore {
-    Sqlite(SqliteStore),
+    Sqlite(SqliteSessionStore),
     Postgres(PostgresStore),
     Redis(RedisStore<Pool>),
     /// Process memory: tests only.
@@ -131,8 +134,9 @@ impl Engine {
     async fn sqlite(settings: &Settings, clock: SharedClock) -> Result<Self, EngineError> {
         let failed = |error: &dyn std::fmt::Display| EngineError::Sqlite(error.to_string());
         std::fs::create_dir_all(&settings.data_dir).map_err(|e| failed(&e))?;
+        let path = settings.data_dir.join("sessions.sqlite");
         let options = SqliteConnectOptions::new()
-            .filename(settings.data_dir.join("sessions.sqlite"))
+            .filename(&path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(5));
@@ -148,10 +152,16 @@ impl Engine {
         sessions.migrate().await.map_err(|e| failed(&e))?;
         let grants = Arc::new(SqliteGrants::open(pool).await.map_err(|e| failed(&e))?);
         tokio::spawn(sessions.clone().continuously_delete_expired(SWEEP_EVERY));
-        grants.sweep_periodically(clock, SWEEP_EVERY);
+        grants.sweep_periodically(Arc::clone(&clock), SWEEP_EVERY);
+        // Page views read on the calling thread; everything else goes through the pool.
+        let reader = Arc::new(Reader::new(&path));
         Ok(Self {
-            sessions: AnySessionStore::Sqlite(sessions),
-            grants,
+            sessions: AnySessionStore::Sqlite(SqliteSessionStore::new(
+                sessions,
+                Arc::clone(&reader),
+                clock,
+            )),
+            grants: Arc::new(SqliteGrantStore::new(grants, reader)),
         })
     }
 

@@ -68,7 +68,8 @@ fn failed(error: &sqlx::Error) -> GrantStoreError {
     GrantStoreError(kind.to_owned())
 }
 
-fn signed(value: u64) -> i64 {
+/// A Unix time or version as SQL's signed integer (saturating).
+pub(crate) fn signed(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 

@@ -1,14 +1,15 @@
 //! `/profile` (signed in only): the user id, the ID-token claims, recent userinfo, token and session
 //! lifetimes, a "Refresh tokens now" button and sign-out. Rendered on the server; the token panel
-//! ([`TokenPanel`]) and each instant are islands. A full page load while signed out is redirected
-//! by the server; a session that ends while the page is open is said so by the token panel.
+//! ([`TokenPanel`]) and the claims' instants ([`LocalTimes`]) are islands. A full page load while
+//! signed out is redirected by the server; a session that ends while the page is open is said so
+//! by the token panel.
 
 use crate::app::api::RefreshTokens;
 use crate::app::components::action_form::{submit_to, FormAction};
 use crate::app::components::error_page::ErrorPage;
 use crate::app::components::session_links::announce_session_ended;
 use crate::app::components::sign_out_button::SignOutForm;
-use crate::app::format::{self, LiveLocalTime, LocalTime};
+use crate::app::format::{self, LiveLocalTime, LocalTime, LocalTimes};
 use crate::app::page_data;
 use crate::ui_types::{AppError, ProfileData};
 use leptos::prelude::*;
@@ -63,6 +64,8 @@ fn ProfileView(profile: ProfileData) -> impl IntoView {
                 Ok(claims) => view! { <ClaimsTable claims testid="userinfo" /> }.into_any(),
                 Err(message) => view! { <p class="alert alert--error" role="alert">{message}</p> }.into_any(),
             }}
+            // After every instant of the tables: shows them in the reader's time zone.
+            <LocalTimes />
         </section>
     }
 }
