@@ -22,6 +22,10 @@ async fn home_page_is_rendered_with_a_nonce_bound_csp() {
     assert_eq!(response.status(), StatusCode::OK);
     assert!(body.contains("Sign in with Logto, the Rust way"), "{body}");
     assert!(body.contains("<title>Leptos × Logto</title>"), "{body}");
+    assert!(
+        body.contains(r#"<a href="/" aria-current="page">Home</a>"#),
+        "the home link says it is the current page: {body}"
+    );
     let csp = response.headers()["content-security-policy"]
         .to_str()
         .unwrap();
@@ -61,6 +65,51 @@ async fn unknown_paths_render_the_not_found_page_with_404() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(body.contains("Page not found"), "{body}");
     assert!(body.contains("Back to home"), "{body}");
+    assert!(!body.contains("aria-current"), "no link is the current page: {body}");
+}
+
+/// Pages are rendered whole before they are sent: a `Content-Length`, no chunked body, the
+/// page's title in its head, and Leptos's hydration data after the document with the nonce.
+#[tokio::test]
+async fn pages_are_answered_whole_with_their_length_title_and_hydration_data() {
+    for (path, status, title) in [
+        ("/", StatusCode::OK, "<title>Leptos × Logto</title>"),
+        (
+            "/no/such/page",
+            StatusCode::NOT_FOUND,
+            "<title>Page not found · Leptos × Logto</title>",
+        ),
+    ] {
+        let (response, body) = send(settings(&[]), get(path)).await;
+        assert_eq!(response.status(), status, "{path}");
+        let length = response.headers()[http::header::CONTENT_LENGTH]
+            .to_str()
+            .unwrap();
+        assert_eq!(length, body.len().to_string(), "{path}");
+        assert!(
+            !response
+                .headers()
+                .contains_key(http::header::TRANSFER_ENCODING),
+            "{path}"
+        );
+        let head = &body[..body.find("</head>").expect("a head")];
+        assert!(head.contains(title), "{path}: {head}");
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap();
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap();
+        let after = &body[body.find("</html>").expect("a document")..];
+        assert!(
+            after.contains(&format!(
+                "<script nonce=\"{nonce}\">__RESOLVED_RESOURCES=[]"
+            )),
+            "{path}: {after}"
+        );
+    }
 }
 
 #[tokio::test]

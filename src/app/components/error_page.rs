@@ -2,7 +2,6 @@
 //! message, and a way onwards. On the server it also sets the HTTP status of the response.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub fn ErrorPage(
@@ -34,7 +33,7 @@ pub fn ErrorPage(
             <p class="error-page__message">{message}</p>
             <div class="actions">
                 {children.map(|children| children())}
-                <A href="/" attr:class="button button--secondary">"Back to home"</A>
+                <a href="/" class="button button--secondary">"Back to home"</a>
             </div>
         </section>
     }

@@ -5,21 +5,24 @@ use super::session_links::SessionLinks;
 use super::theme_toggle::{Theme, ThemeToggle};
 use crate::app::SessionNow;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
+/// Plain links: the pages are rendered on the server only (islands), so the router's `<A>` would
+/// only add reactive state to every page view to work out `aria-current`, known here at once.
 #[component]
 pub fn Header(theme: Theme) -> impl IntoView {
+    let path = use_location().pathname.get_untracked();
+    let home = (path == "/").then_some("page");
     view! {
         <header class="site-header">
             <div class="site-header__inner">
-                <A href="/" attr:class="brand">
+                <a href="/" class="brand">
                     <span class="brand__mark" aria-hidden="true">"◆"</span>
                     <span class="brand__name">"Leptos × Logto"</span>
-                </A>
+                </a>
                 <nav class="site-nav" aria-label="Main">
-                    <A href="/" exact=true>"Home"</A>
-                    <UserLinks />
+                    <a href="/" aria-current=home>"Home"</a>
+                    <UserLinks path />
                 </nav>
                 <ThemeToggle theme />
             </div>
@@ -30,13 +33,10 @@ pub fn Header(theme: Theme) -> impl IntoView {
 /// Profile link for a signed-in person (an island, which drops them when the session ends), a
 /// sign-in link otherwise.
 #[component]
-fn UserLinks() -> impl IntoView {
+fn UserLinks(path: String) -> impl IntoView {
     let session = expect_context::<SessionNow>();
-    let path = use_location().pathname;
     match session.0.ok().and_then(|info| info.user) {
-        Some(user) => {
-            view! { <SessionLinks admin=user.is_admin path=path.get_untracked() /> }.into_any()
-        }
+        Some(user) => view! { <SessionLinks admin=user.is_admin path /> }.into_any(),
         None => view! { <a href="/logto/sign-in" rel="external">"Sign in"</a> }.into_any(),
     }
 }

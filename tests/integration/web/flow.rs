@@ -48,6 +48,18 @@ async fn sign_in_lands_on_return_to_with_a_new_session_and_the_profile_shows_the
     assert!(profile.body.contains("User ID"), "{}", profile.body);
     assert!(profile.body.contains("ada@example.com"));
     assert_eq!(profile.headers["cache-control"], "no-store");
+    // The claims' instants are plain markup that one island makes local (exp, iat, auth_time…).
+    let instants = profile.body.matches("<time ").count();
+    let marked = profile.body.matches(" data-local-time=\"").count();
+    assert!(marked >= 2 && instants > marked, "{}", profile.body);
+    assert_eq!(
+        profile.body.matches("data-component=\"LocalTimes_").count(),
+        1
+    );
+    assert_eq!(
+        profile.body.matches("data-component=\"LocalTime_").count(),
+        0
+    );
 
     let home = world.get(&mut jar, "/").await;
     assert!(home.body.contains("Hello, "), "{}", home.body);
