@@ -90,6 +90,7 @@ test("dates on the profile are local and readable, with the raw value on hover",
   const exp = claims.locator("tr", { has: page.locator("code", { hasText: /^exp$/ }) }).locator("time");
   await expect(exp).toHaveAttribute("title", /Unix time \d{10}/);
   await expect(exp).not.toHaveText(/^\d+$/);
+  await expect(exp).not.toContainText("UTC"); // made local by the page's LocalTimes island
   await expectAccessible(page);
 });
 
