@@ -1,5 +1,6 @@
 //! The Leptos UI in islands mode: the server renders every page (the HTML shell, the one route
-//! table ([`PAGES`]: which pages need sign-in), pages and components); only the `#[island]`
+//! table ([`PAGES`]: which pages need sign-in, and [`page_view`]: what each shows), pages and
+//! components); only the `#[island]`
 //! components (theme switch, sign-in and sign-out buttons, the profile's token panel and local
 //! times, the settings forms, the header's signed-in links, the hydration mark) are hydrated in
 //! the browser, with serialisable props and no context from the server's components. Server work
@@ -13,15 +14,12 @@ pub mod page_data;
 pub mod pages;
 pub mod settings_api;
 
-use crate::ui_types::{Access, AppError, PageData, PageRule, SessionSummary};
+use crate::ui_types::{rule_of, Access, AppError, PageData, PageRule, SessionSummary};
 use components::hydration_mark::HydrationMark;
 use components::layout::{Footer, Header};
 use components::theme_toggle::initial_theme;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Html, MetaTags, Title};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
-use leptos_router::SsrMode;
 use pages::{
     home::HomePage, not_found::NotFoundPage, profile::ProfilePage, settings::SettingsPage,
     sign_in_error::SignInErrorPage, sign_out::SignOutPage,
@@ -29,7 +27,8 @@ use pages::{
 
 /// The route table: who may open each page, and what data it shows. The server's guard reads it (a
 /// full page load of a signed-in page while signed out goes to sign in; the page's data is worked
-/// out before it renders); a test checks it lists every route of [`App`].
+/// out before it renders), the server serves exactly these paths as pages, and [`page_view`] says
+/// what each shows (a test checks that every one has its view).
 pub const PAGES: &[PageRule] = &[
     PageRule {
         path: "/",
@@ -75,11 +74,57 @@ impl SessionNow {
     }
 }
 
+/// The address of the page being rendered, as the server received it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageAddress {
+    pub path: String,
+    /// The query string, without `?` (empty when there is none).
+    pub query: String,
+}
+
+impl PageAddress {
+    /// This request's (a render outside a request: `/`).
+    fn of_request() -> Self {
+        #[cfg(feature = "ssr")]
+        if let Some(parts) = use_context::<http::request::Parts>() {
+            return Self {
+                path: parts.uri.path().to_owned(),
+                query: parts.uri.query().unwrap_or_default().to_owned(),
+            };
+        }
+        Self {
+            path: "/".to_owned(),
+            query: String::new(),
+        }
+    }
+
+    /// The first value of the query parameter `name`, decoded.
+    pub fn query_value(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.query.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    }
+}
+
+/// What the page at `path` shows, for a path of [`PAGES`]; `None` for any other (the 404 page).
+/// Pages are matched here, not by Leptos's router: they render only on the server, where a
+/// router's reactive location, matching and outlets were pure cost on every page view.
+pub fn page_view(path: &str) -> Option<AnyView> {
+    rule_of(PAGES, path)?;
+    Some(match path {
+        "/" => view! { <HomePage /> }.into_any(),
+        "/profile" => view! { <ProfilePage /> }.into_any(),
+        "/sign-in-error" => view! { <SignInErrorPage /> }.into_any(),
+        "/settings/sign-in-experience" => view! { <SettingsPage /> }.into_any(),
+        "/logto/sign-out" => view! { <SignOutPage /> }.into_any(),
+        _ => return None,
+    })
+}
+
 /// The whole UI, for the server's router.
 #[cfg(feature = "ssr")]
 pub fn site() -> crate::server::Site {
     crate::server::Site {
-        app: || App().into_any(),
         shell: |options| shell(options).into_any(),
         pages: PAGES,
     }
@@ -111,53 +156,56 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: layout and routes, rendered on the server. Every route is rendered in full
-/// before it is sent (`SsrMode::Async`), so its HTML needs no streaming scripts.
+/// The application: the layout around the page of the request's path, rendered on the server, in
+/// full before it is sent.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let theme = initial_theme();
+    let address = PageAddress::of_request();
     provide_context(SessionNow::of_request());
+    provide_context(address.clone());
+    let page = page_view(&address.path).unwrap_or_else(|| view! { <NotFoundPage /> }.into_any());
 
     view! {
         <Html {..} data-theme=theme.as_str() />
         <Title formatter=|title: String| {
             if title.is_empty() { "Leptos × Logto".to_owned() } else { format!("{title} · Leptos × Logto") }
         } />
-        <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
-            <Header theme />
-            <main id="main" class="page">
-                <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
-                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
-                    <Route path=path!("/sign-in-error") view=SignInErrorPage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/settings/sign-in-experience")
-                        view=SettingsPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route path=path!("/logto/sign-out") view=SignOutPage ssr=SsrMode::Async />
-                </Routes>
-            </main>
-            <Footer />
-            // Last, so that it hydrates after every other island of the page.
-            <HydrationMark />
-        </Router>
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <Header theme path=address.path />
+        <main id="main" class="page">{page}</main>
+        <Footer />
+        // Last, so that it hydrates after every other island of the page.
+        <HydrationMark />
     }
 }
 
-#[cfg(all(test, feature = "ssr"))]
+#[cfg(test)]
 mod tests {
-    use super::{App, PAGES};
+    use super::{page_view, PageAddress, PAGES};
 
-    #[tokio::test]
-    async fn the_route_table_lists_every_route_of_the_app() {
-        let routes = leptos_axum::generate_route_list(App);
-        let mut served: Vec<String> = routes.iter().map(|route| route.path().to_owned()).collect();
-        let mut listed: Vec<String> = PAGES.iter().map(|page| page.path.to_owned()).collect();
-        served.sort();
-        listed.sort();
-        assert_eq!(served, listed);
+    #[test]
+    fn every_page_of_the_route_table_has_its_view_and_no_other_path_has_one() {
+        for page in PAGES {
+            assert!(page_view(page.path).is_some(), "{}", page.path);
+        }
+        for other in ["/nope", "/profile/", "/Profile", "", "/settings"] {
+            assert!(page_view(other).is_none(), "{other}");
+        }
+    }
+
+    #[test]
+    fn query_values_are_decoded_and_the_first_one_counts() {
+        let address = PageAddress {
+            path: "/sign-in-error".to_owned(),
+            query: "reason=access%20denied&reason=x&empty=".to_owned(),
+        };
+        assert_eq!(
+            address.query_value("reason").as_deref(),
+            Some("access denied")
+        );
+        assert_eq!(address.query_value("empty").as_deref(), Some(""));
+        assert_eq!(address.query_value("missing"), None);
     }
 }

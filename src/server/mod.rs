@@ -1,5 +1,5 @@
 //! The app's composition root, axum wiring only: turns [`Settings`] and the app's [`Site`] (its
-//! Leptos view, HTML shell and route table, given by `app`) into one router — Leptos pages and
+//! HTML shell and route table, given by `app`) into one router — Leptos pages and
 //! server functions, sign-in routes, health check, static files, the cache of public pages for
 //! visitors without a session, sessions, the request's services, CSRF, security headers, request
 //! logs — and serves it until SIGINT or SIGTERM. No business rules
@@ -31,15 +31,14 @@ use axum::routing::get;
 use axum::{Json, Router};
 use leptos::config::LeptosOptions;
 use leptos::prelude::AnyView;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::LeptosRoutes;
 use std::sync::Arc;
 use tower_sessions::{SessionManagerLayer, SessionStore};
 
-/// What the app gives the server: its root view, the HTML document around it, and the route table
-/// (which pages need sign-in).
+/// What the app gives the server: the HTML document with the app in it, and the route table
+/// (the pages, and which need sign-in).
 #[derive(Clone, Copy)]
 pub struct Site {
-    pub app: fn() -> AnyView,
     pub shell: fn(LeptosOptions) -> AnyView,
     pub pages: &'static [PageRule],
 }
@@ -131,7 +130,6 @@ pub fn router<S>(state: AppState, sessions: SessionManagerLayer<S>, site: Site) 
 where
     S: SessionStore + Clone,
 {
-    let routes = route_list(site.app);
     let settings = Arc::clone(&state.settings);
     // Axum clones each route's handler, with everything it captures, for every request: the
     // captures are `Arc`s so that this costs a few reference counts.
@@ -140,16 +138,7 @@ where
     let origin = csrf::AppOrigin(Arc::from(settings.logto.base()));
     let services = Arc::clone(&state.services);
     let pages = render::Pages::new(state.leptos_options.clone(), site.shell, context);
-    let not_found = {
-        let pages = pages.clone();
-        axum::handler::Handler::with_state(
-            move |request: axum::extract::Request| {
-                let pages = pages.clone();
-                async move { pages.render(request, StatusCode::NOT_FOUND).await }
-            },
-            (),
-        )
-    };
+    let not_found = axum::handler::Handler::with_state(pages.handler(StatusCode::NOT_FOUND), ());
     let files = Router::new()
         .fallback_service(static_files::service(
             std::path::Path::new(state.leptos_options.site_root.as_ref()),
@@ -164,10 +153,12 @@ where
         .route("/readyz", get(readyz))
         .merge(sign_in_routes::routes())
         // Server functions only (no page listings): pages are rendered by `render::Pages`.
-        .leptos_routes_with_context(&state, Vec::new(), context, move || ())
-        .leptos_routes_with_handler(routes, move |request: axum::extract::Request| {
-            let pages = pages.clone();
-            async move { pages.render(request, StatusCode::OK).await }
+        .leptos_routes_with_context(&state, Vec::new(), context, || ());
+    let routes = site
+        .pages
+        .iter()
+        .fold(routes, |routes, page| {
+            routes.route(page.path, get(pages.handler(StatusCode::OK)))
         })
         .fallback_service(files)
         .with_state(state);
@@ -201,16 +192,6 @@ where
     let app = headers::apply(app, &settings);
     let trusted = client::TrustedProxies::new(settings.site.trusted_proxies.clone());
     client::apply(telemetry::apply(app), trusted)
-}
-
-/// The app's routes, worked out once per process. Leptos works them out by running the app with
-/// resource loading suspended through a process-wide flag, and a resource first polled by any
-/// other render in that window never loads (leptos-rs/leptos#4773): a second router built while
-/// another serves (tests do this all the time) would hang that render.
-fn route_list(app: fn() -> AnyView) -> Vec<leptos_axum::AxumRouteListing> {
-    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
-        std::sync::OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(app)).clone()
 }
 
 #[derive(serde::Serialize)]

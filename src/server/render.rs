@@ -3,12 +3,14 @@
 //! whole with a `Content-Length`. The guard has worked out all a page shows before it renders
 //! ([`super::guard`]), and no page waits for anything, so the futures, chunk streams and
 //! chunked body of leptos_axum's own page handler (built for pages that wait) were pure cost:
-//! about a fifth of a signed-in page view. The contexts a render sees are leptos_axum's (request
-//! parts, `ResponseOptions`, the server redirect, the script nonce, leptos_meta's, the request
-//! URL), so pages and server functions read them as before; a page's status and headers from
-//! `ResponseOptions` go on the response.
+//! about a fifth of a signed-in page view. A render sees the contexts leptos_axum gives (request
+//! parts, `ResponseOptions`, the script nonce, leptos_meta's; not the router's: the app matches
+//! its pages itself), so pages and server functions read them as before; a page's status and
+//! headers from `ResponseOptions` go on the response.
 
 use std::fmt::Write as _;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -23,8 +25,6 @@ use leptos::nonce::use_nonce;
 use leptos::prelude::{provide_context, AnyView, Owner, RenderHtml as _};
 use leptos_axum::ResponseOptions;
 use leptos_meta::ServerMetaContext;
-use leptos_router::components::provide_server_redirect;
-use leptos_router::location::RequestUrl;
 
 /// Renders the site's pages: its document around the app, and what each render also runs.
 #[derive(Clone)]
@@ -44,23 +44,31 @@ impl Pages {
         }
     }
 
+    /// An axum handler: the page of each request, with `status` as [`Self::render`] says.
+    pub fn handler(
+        &self,
+        status: StatusCode,
+    ) -> impl Fn(Request) -> Pin<Box<dyn Future<Output = Response> + Send>> + Clone + Send + Sync
+    {
+        let pages = self.clone();
+        move |request| {
+            let pages = pages.clone();
+            Box::pin(async move { pages.render(request, status).await })
+        }
+    }
+
     /// The page for `request`, with `status` unless the page set its own (the fallback asks for
     /// 404: a page of the route table answers 200).
     pub async fn render(&self, request: Request, status: StatusCode) -> Response {
         let (parts, _body) = request.into_parts();
-        let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-        // Leptos's router parses the request URL as an absolute one (leptos_axum does the same).
-        let url = format!("http://leptos.dev{path}");
         let shared: Arc<dyn SharedContext + Send + Sync> = Arc::new(SsrSharedContext::new());
         let owner = Owner::new_root(Some(Arc::clone(&shared)));
         let (meta, meta_output) = ServerMetaContext::new();
         let response_options = ResponseOptions::default();
         let (html, nonce, scripts) = owner.with(|| {
-            provide_context(RequestUrl::new(&url));
             provide_context(meta);
             provide_context(parts);
             provide_context(response_options.clone());
-            provide_server_redirect(leptos_axum::redirect);
             leptos::nonce::provide_nonce();
             (self.context)();
             let html = (self.shell)(LeptosOptions::clone(&self.options)).to_html();

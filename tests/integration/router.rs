@@ -65,7 +65,10 @@ async fn unknown_paths_render_the_not_found_page_with_404() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(body.contains("Page not found"), "{body}");
     assert!(body.contains("Back to home"), "{body}");
-    assert!(!body.contains("aria-current"), "no link is the current page: {body}");
+    assert!(
+        !body.contains("aria-current"),
+        "no link is the current page: {body}"
+    );
 }
 
 /// Pages are rendered whole before they are sent: a `Content-Length`, no chunked body, the

@@ -5,13 +5,11 @@ use super::session_links::SessionLinks;
 use super::theme_toggle::{Theme, ThemeToggle};
 use crate::app::SessionNow;
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 
-/// Plain links: the pages are rendered on the server only (islands), so the router's `<A>` would
-/// only add reactive state to every page view to work out `aria-current`, known here at once.
+/// Plain links, `aria-current` worked out from the page's `path` at once: pages are rendered on
+/// the server only (islands), where the router's `<A>` only added reactive state to every view.
 #[component]
-pub fn Header(theme: Theme) -> impl IntoView {
-    let path = use_location().pathname.get_untracked();
+pub fn Header(theme: Theme, path: String) -> impl IntoView {
     let home = (path == "/").then_some("page");
     view! {
         <header class="site-header">

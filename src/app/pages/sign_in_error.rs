@@ -4,16 +4,15 @@
 //! sign-in, or an old sign-in link was used again), it says so and lets them go on instead.
 
 use crate::app::components::error_page::ErrorPage;
-use crate::app::SessionNow;
+use crate::app::{PageAddress, SessionNow};
 use crate::ui_types::{SignInFailure, UserView};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn SignInErrorPage() -> impl IntoView {
-    let query = use_query_map();
-    let failure = SignInFailure::parse(&query.read_untracked().get("reason").unwrap_or_default());
+    let reason = use_context::<PageAddress>().and_then(|address| address.query_value("reason"));
+    let failure = SignInFailure::parse(&reason.unwrap_or_default());
     match expect_context::<SessionNow>()
         .0
         .ok()
