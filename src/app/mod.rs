@@ -106,19 +106,20 @@ impl PageAddress {
     }
 }
 
-/// What the page at `path` shows, for a path of [`PAGES`]; `None` for any other (the 404 page).
-/// Pages are matched here, not by Leptos's router: they render only on the server, where a
-/// router's reactive location, matching and outlets were pure cost on every page view.
-pub fn page_view(path: &str) -> Option<AnyView> {
+/// What the page at `path` shows (its view, to be made in the render), for a path of [`PAGES`];
+/// `None` for any other (the 404 page). Pages are matched here, not by Leptos's router: they
+/// render only on the server, where a router's reactive location, matching and outlets were pure
+/// cost on every page view.
+pub fn page_view(path: &str) -> Option<fn() -> AnyView> {
     rule_of(PAGES, path)?;
-    Some(match path {
-        "/" => view! { <HomePage /> }.into_any(),
-        "/profile" => view! { <ProfilePage /> }.into_any(),
-        "/sign-in-error" => view! { <SignInErrorPage /> }.into_any(),
-        "/settings/sign-in-experience" => view! { <SettingsPage /> }.into_any(),
-        "/logto/sign-out" => view! { <SignOutPage /> }.into_any(),
-        _ => return None,
-    })
+    match path {
+        "/" => Some(|| view! { <HomePage /> }.into_any()),
+        "/profile" => Some(|| view! { <ProfilePage /> }.into_any()),
+        "/sign-in-error" => Some(|| view! { <SignInErrorPage /> }.into_any()),
+        "/settings/sign-in-experience" => Some(|| view! { <SettingsPage /> }.into_any()),
+        "/logto/sign-out" => Some(|| view! { <SignOutPage /> }.into_any()),
+        _ => None,
+    }
 }
 
 /// The whole UI, for the server's router.
@@ -165,7 +166,8 @@ pub fn App() -> impl IntoView {
     let address = PageAddress::of_request();
     provide_context(SessionNow::of_request());
     provide_context(address.clone());
-    let page = page_view(&address.path).unwrap_or_else(|| view! { <NotFoundPage /> }.into_any());
+    let page = page_view(&address.path)
+        .map_or_else(|| view! { <NotFoundPage /> }.into_any(), |view| view());
 
     view! {
         <Html {..} data-theme=theme.as_str() />

@@ -30,11 +30,7 @@ async fn home_page_is_rendered_with_a_nonce_bound_csp() {
         .to_str()
         .unwrap();
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .and_then(|rest| rest.split('\'').next())
-        .expect("page CSP carries a nonce");
+    let nonce = nonce_of(response.headers());
     assert!(
         body.contains(&format!("nonce=\"{nonce}\"")),
         "the hydration script must carry the CSP nonce"
@@ -97,14 +93,7 @@ async fn pages_are_answered_whole_with_their_length_title_and_hydration_data() {
         );
         let head = &body[..body.find("</head>").expect("a head")];
         assert!(head.contains(title), "{path}: {head}");
-        let csp = response.headers()["content-security-policy"]
-            .to_str()
-            .unwrap();
-        let nonce = csp
-            .split("'nonce-")
-            .nth(1)
-            .and_then(|rest| rest.split('\'').next())
-            .unwrap();
+        let nonce = nonce_of(response.headers());
         let after = &body[body.find("</html>").expect("a document")..];
         assert!(
             after.contains(&format!(
@@ -165,6 +154,18 @@ async fn a_supplied_request_id_is_echoed() {
     assert_eq!(response.headers()["x-request-id"], "trace-me-123");
 }
 
+/// The nonce in a page's CSP header.
+fn nonce_of(headers: &http::HeaderMap) -> String {
+    headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("page CSP carries a nonce")
+        .to_owned()
+}
+
 /// The page's CSP nonce and its body, for one request through `app`.
 async fn page_and_nonce(
     app: &axum::Router,
@@ -174,16 +175,7 @@ async fn page_and_nonce(
     use tower::ServiceExt;
     let response = app.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let csp = response.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .and_then(|rest| rest.split('\'').next())
-        .expect("page CSP carries a nonce")
-        .to_owned();
+    let nonce = nonce_of(response.headers());
     let body = response.into_body().collect().await.unwrap().to_bytes();
     (nonce, String::from_utf8(body.to_vec()).unwrap())
 }
