@@ -67,10 +67,14 @@ async fn unknown_paths_render_the_not_found_page_with_404() {
     );
 }
 
-/// Pages are rendered whole before they are sent: a `Content-Length`, no chunked body, the
-/// page's title in its head, and Leptos's hydration data after the document with the nonce.
+/// Pages are rendered whole before they are sent: a body of known length (hyper then sends a
+/// `Content-Length`, never a chunked body), the page's title in its head, and Leptos's hydration
+/// data after the document with the page's nonce.
 #[tokio::test]
 async fn pages_are_answered_whole_with_their_length_title_and_hydration_data() {
+    use axum::body::HttpBody as _;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
     for (path, status, title) in [
         ("/", StatusCode::OK, "<title>Leptos × Logto</title>"),
         (
@@ -79,21 +83,22 @@ async fn pages_are_answered_whole_with_their_length_title_and_hydration_data() {
             "<title>Page not found · Leptos × Logto</title>",
         ),
     ] {
-        let (response, body) = send(settings(&[]), get(path)).await;
+        let app = crate::support::app(settings(&[]));
+        let response = app.oneshot(get(path)).await.unwrap();
         assert_eq!(response.status(), status, "{path}");
-        let length = response.headers()[http::header::CONTENT_LENGTH]
-            .to_str()
-            .unwrap();
-        assert_eq!(length, body.len().to_string(), "{path}");
         assert!(
             !response
                 .headers()
                 .contains_key(http::header::TRANSFER_ENCODING),
             "{path}"
         );
+        let nonce = nonce_of(response.headers());
+        let length = response.body().size_hint().exact();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(length, Some(body.len() as u64), "{path}");
+        let body = String::from_utf8(body.to_vec()).unwrap();
         let head = &body[..body.find("</head>").expect("a head")];
         assert!(head.contains(title), "{path}: {head}");
-        let nonce = nonce_of(response.headers());
         let after = &body[body.find("</html>").expect("a document")..];
         assert!(
             after.contains(&format!(
