@@ -80,9 +80,13 @@ impl Rendered {
     }
 }
 
-/// The cache and what deciding a key needs.
+/// The cache and what deciding a key needs. Cheap to clone (one `Arc`): axum clones a
+/// middleware's state, and the services inside it, for every request.
 #[derive(Clone)]
-pub struct AnonymousPages {
+pub struct AnonymousPages(Arc<Cache>);
+
+/// What [`AnonymousPages`] shares.
+struct Cache {
     pages: moka::future::Cache<PageKey, Arc<Rendered>>,
     table: &'static [PageRule],
     policy: Arc<PagePolicy>,
@@ -95,7 +99,7 @@ impl AnonymousPages {
         policy: Arc<PagePolicy>,
         services: Arc<Services>,
     ) -> Self {
-        Self {
+        Self(Arc::new(Cache {
             // A handful of public pages times three themes times two sign-up states.
             pages: moka::future::Cache::builder()
                 .max_capacity(64)
@@ -104,7 +108,7 @@ impl AnonymousPages {
             table,
             policy,
             services,
-        }
+        }))
     }
 
     /// The public page `request` asks for, if its answer may come from the cache.
@@ -113,7 +117,7 @@ impl AnonymousPages {
             return None;
         }
         let path = request.uri().path();
-        let page = self.table.iter().find(|page| page.path == path)?;
+        let page = self.0.table.iter().find(|page| page.path == path)?;
         (page.access == Access::Anyone && !has_session_cookie(request)).then_some(page.path)
     }
 }
@@ -165,10 +169,10 @@ pub async fn serve(State(cache): State<AnonymousPages>, request: Request, next: 
     let key = PageKey {
         path,
         theme: theme_of(&request),
-        sign_up_open: cache.services.auth.sign_up_open().await,
+        sign_up_open: cache.0.services.auth.sign_up_open().await,
     };
-    if let Some(page) = cache.pages.get(&key).await {
-        return answer(&page, &cache.policy);
+    if let Some(page) = cache.0.pages.get(&key).await {
+        return answer(&page, &cache.0.policy);
     }
     let response = next.run(request).await;
     let keepable =
@@ -194,7 +198,7 @@ pub async fn serve(State(cache): State<AnonymousPages>, request: Request, next: 
     };
     if let Some(content_type) = parts.headers.get(CONTENT_TYPE).cloned() {
         let page = Arc::new(Rendered::split(&body, &nonce, content_type));
-        cache.pages.insert(key, page).await;
+        cache.0.pages.insert(key, page).await;
     }
     Response::from_parts(parts, Body::from(body))
 }
